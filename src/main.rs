@@ -1,0 +1,205 @@
+//! Command line: parse arguments, call the library, print, and exit with a meaningful code.
+
+use ccg_divide::error::{exit, exit_code};
+use ccg_divide::pipeline::{self, AnalyseOptions};
+use ccg_divide::published::Published;
+use ccg_divide::reconstruct::{self, Calibration};
+use ccg_divide::{checkdata, ingest, weights::Weights};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "ccg-divide",
+    version,
+    about = "Reproduce and stress-test 'Clinical commissioning groups: a north-south divide?' (2013)",
+    long_about = "Reproduce and stress-test 'Clinical commissioning groups: a north-south divide?' (The King's Fund, 2013).\n\n\
+        Exit codes: 0 success; 1 unexpected failure; 2 command-line usage error; \
+        3 invalid input data (or check-data found a mismatch); 4 output cannot be written."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the whole pipeline: score CCGs, group by region and CSU, test, chart, write findings.
+    Analyse {
+        /// Directory holding ccgs.csv, conditions.csv, weights.toml (and optionally ccg_outcomes.csv, published/).
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+        /// Directory to (re)create with every output; replaced atomically on success.
+        #[arg(long, default_value = "output")]
+        output_dir: PathBuf,
+        /// Severity weights file [default: DATA_DIR/weights.toml].
+        #[arg(long)]
+        weights: Option<PathBuf>,
+        /// Seed for bootstrap and permutation tests.
+        #[arg(long, default_value_t = 2013)]
+        seed: u64,
+        /// Bootstrap resamples for the 95% intervals.
+        #[arg(long, default_value_t = 2000)]
+        bootstrap: usize,
+        /// Shuffles of region labels for the permutation test.
+        #[arg(long, default_value_t = 10_000)]
+        permutations: usize,
+        /// Reconstruction seeds for the sensitivity stage (0 to skip; needs DATA_DIR/published/).
+        #[arg(long, default_value_t = 20)]
+        sensitivity_seeds: usize,
+        /// First CSU of the comparison (as named in ccgs.csv).
+        #[arg(long, default_value = ccg_divide::analysis::DEFAULT_CSU_A)]
+        csu_a: String,
+        /// Second CSU of the comparison.
+        #[arg(long, default_value = ccg_divide::analysis::DEFAULT_CSU_B)]
+        csu_b: String,
+    },
+    /// Write DATA_DIR/conditions.csv and ccg_outcomes.csv: published facts kept, the rest reconstructed by seed.
+    Reconstruct {
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+        /// Where to write the two files [default: DATA_DIR].
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
+        #[arg(long, default_value_t = reconstruct::DEFAULT_SEED)]
+        seed: u64,
+        /// published-findings: lean the sampling towards the published headline findings (targets, not evidence);
+        /// none: no regional or CSU effect.
+        #[arg(long, value_enum, default_value_t = CalibrateArg::PublishedFindings)]
+        calibrate: CalibrateArg,
+    },
+    /// Compare the data with every published fact and aggregate (exit 3 on any mismatch).
+    CheckData {
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CalibrateArg {
+    PublishedFindings,
+    None,
+}
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let code = match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            exit_code(&e)
+        }
+    };
+    std::process::exit(code);
+}
+
+fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Analyse {
+            data_dir,
+            output_dir,
+            weights,
+            seed,
+            bootstrap,
+            permutations,
+            sensitivity_seeds,
+            csu_a,
+            csu_b,
+        } => {
+            let opts = AnalyseOptions {
+                weights,
+                seed,
+                bootstrap,
+                permutations,
+                sensitivity_seeds,
+                compare: (csu_a, csu_b),
+                ..AnalyseOptions::new(data_dir, output_dir)
+            };
+            let s = pipeline::analyse(&opts)?;
+            for w in &s.warnings {
+                eprintln!("warning: {w}");
+            }
+            println!(
+                "wrote {} files to {} ({} of {} CCGs rest wholly on reconstructed data; see findings.md)",
+                s.files.len(),
+                s.output_dir.display(),
+                s.reconstructed_ccgs,
+                s.n_ccgs
+            );
+            for (id, ok, ours) in &s.claims {
+                println!(
+                    "  {:<24} {:<14} {}",
+                    id,
+                    if *ok { "reproduced" } else { "NOT reproduced" },
+                    ours
+                );
+            }
+            Ok(exit::OK)
+        }
+        Command::Reconstruct {
+            data_dir,
+            out_dir,
+            seed,
+            calibrate,
+        } => {
+            let table =
+                ccg_divide::table::read(&data_dir.join(ingest::CCGS_FILE), &ingest_schema())?;
+            let ccgs = ingest::parse_ccgs(&table)?;
+            let p = Published::load(&data_dir.join(ccg_divide::published::DIR))?;
+            let weights_path = data_dir.join(ingest::WEIGHTS_FILE);
+            let weights = if weights_path.exists() {
+                Weights::load(&weights_path)?
+            } else {
+                Weights::doubling()
+            };
+            let cal = match calibrate {
+                CalibrateArg::PublishedFindings => Calibration::PublishedFindings,
+                CalibrateArg::None => Calibration::None,
+            };
+            let rec = reconstruct::reconstruct(&ccgs, &p, &weights, seed, cal)?;
+            let out = out_dir.unwrap_or(data_dir);
+            reconstruct::write(&out, &rec, &p)?;
+            let reconstructed = rec
+                .outcomes
+                .iter()
+                .filter(|o| o.evidence == ingest::Evidence::Reconstructed)
+                .count();
+            println!(
+                "wrote {} condition rows for {} CCGs to {} (seed {seed}, calibrate {}, accepted draw {}); {} CCGs rest wholly on reconstruction",
+                rec.conditions.len(),
+                rec.outcomes.len(),
+                out.display(),
+                cal.as_str(),
+                rec.attempts,
+                reconstructed
+            );
+            Ok(exit::OK)
+        }
+        Command::CheckData { data_dir } => {
+            let inputs = ingest::load(&data_dir, None)?;
+            let p = Published::load(&data_dir.join(ccg_divide::published::DIR))?;
+            let checks = checkdata::check(&inputs, &p);
+            print!("{}", checkdata::table(&checks));
+            Ok(if checks.iter().all(|c| c.ok) {
+                exit::OK
+            } else {
+                exit::INVALID_INPUT
+            })
+        }
+    }
+}
+
+fn ingest_schema() -> ccg_divide::table::Schema<'static> {
+    ingest::ccg_schema()
+}

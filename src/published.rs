@@ -1,0 +1,303 @@
+//! The published record (`data/published/`): per-CCG facts, aggregates, and the machine-readable
+//! distillations that `reconstruct` and `check-data` use. Nothing here is reconstructed.
+
+use crate::error::InputError;
+use crate::ingest::{parse_support_level, Ccg, REGIONS};
+use crate::report::PublishedOnly;
+use crate::table::{self, Schema};
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+pub const DIR: &str = "published";
+
+#[derive(Debug, Clone)]
+pub struct Aggregate {
+    pub scope: String,
+    pub metric: String,
+    pub value: String,
+    pub source_url: String,
+}
+
+/// A CCG's published authorisation outcome (from `outcomes.csv`).
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub ods_code: String,
+    pub name: String,
+    /// Exact initial number of conditions, when published.
+    pub conditions: Option<u32>,
+    pub legal_direction: bool,
+    /// Highest support level published for the CCG.
+    pub top_level: Option<u8>,
+    /// Number of conditions known to be at level IV or above.
+    pub level_iv_or_higher: Option<u32>,
+    pub source_url: String,
+}
+
+/// A condition whose criterion (and perhaps level) is published.
+#[derive(Debug, Clone)]
+pub struct Itemised {
+    pub ods_code: String,
+    pub criterion: String,
+    pub support_level: Option<u8>,
+    pub legal_direction: bool,
+    pub source_url: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Fact {
+    pub ods_code: String,
+    pub fact: String,
+    pub value: String,
+    pub source_url: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub dir: PathBuf,
+    pub aggregates: Vec<Aggregate>,
+    pub outcomes: Vec<Outcome>,
+    pub itemised: Vec<Itemised>,
+    pub facts: Vec<Fact>,
+}
+
+impl Published {
+    /// Load `DATA_DIR/published/` if it exists (a user's own official tables may come without it).
+    pub fn load_if_present(data_dir: &Path) -> Result<Option<Published>, InputError> {
+        let dir = data_dir.join(DIR);
+        if !dir.is_dir() {
+            return Ok(None);
+        }
+        Published::load(&dir).map(Some)
+    }
+
+    pub fn load(dir: &Path) -> Result<Published, InputError> {
+        let agg = table::read(
+            &dir.join("aggregates.csv"),
+            &Schema {
+                required: &["scope", "metric", "value", "source_url"],
+                optional: &["note"],
+                allow_empty: false,
+            },
+        )?;
+        let aggregates = agg
+            .rows
+            .iter()
+            .map(|r| Aggregate {
+                scope: r.fields[agg.req("scope")].clone(),
+                metric: r.fields[agg.req("metric")].clone(),
+                value: r.fields[agg.req("value")].clone(),
+                source_url: r.fields[agg.req("source_url")].clone(),
+            })
+            .collect();
+
+        let t = table::read(
+            &dir.join("outcomes.csv"),
+            &Schema {
+                required: &[
+                    "ods_code",
+                    "conditions",
+                    "legal_direction",
+                    "top_level",
+                    "level_iv_or_higher",
+                    "source_url",
+                ],
+                optional: &["name", "note"],
+                allow_empty: false,
+            },
+        )?;
+        let mut outcomes = Vec::new();
+        for row in &t.rows {
+            let level = t.cell(row, t.req("top_level"));
+            outcomes.push(Outcome {
+                ods_code: t.cell(row, t.req("ods_code")).non_empty()?.to_string(),
+                name: t
+                    .col("name")
+                    .map(|c| row.fields[c].clone())
+                    .unwrap_or_default(),
+                conditions: match t.cell(row, t.req("conditions")).optional() {
+                    Some(_) => Some(t.cell(row, t.req("conditions")).count()? as u32),
+                    None => None,
+                },
+                legal_direction: t.cell(row, t.req("legal_direction")).boolean()?,
+                top_level: match level.optional() {
+                    Some(v) => Some(
+                        parse_support_level(v)
+                            .ok_or_else(|| level.error("expected a support level 1 to 6"))?,
+                    ),
+                    None => None,
+                },
+                level_iv_or_higher: match t.cell(row, t.req("level_iv_or_higher")).optional() {
+                    Some(_) => Some(t.cell(row, t.req("level_iv_or_higher")).count()? as u32),
+                    None => None,
+                },
+                source_url: t.cell(row, t.req("source_url")).text().to_string(),
+            });
+        }
+
+        let t = table::read(
+            &dir.join("itemised_conditions.csv"),
+            &Schema {
+                required: &[
+                    "ods_code",
+                    "criterion",
+                    "support_level",
+                    "legal_direction",
+                    "source_url",
+                ],
+                optional: &["note"],
+                allow_empty: true,
+            },
+        )?;
+        let mut itemised = Vec::new();
+        for row in &t.rows {
+            let level = t.cell(row, t.req("support_level"));
+            itemised.push(Itemised {
+                ods_code: t.cell(row, t.req("ods_code")).non_empty()?.to_string(),
+                criterion: t.cell(row, t.req("criterion")).text().to_string(),
+                support_level: match level.optional() {
+                    Some(v) => Some(
+                        parse_support_level(v)
+                            .ok_or_else(|| level.error("expected a support level 1 to 6"))?,
+                    ),
+                    None => None,
+                },
+                legal_direction: t.cell(row, t.req("legal_direction")).boolean()?,
+                source_url: t.cell(row, t.req("source_url")).text().to_string(),
+            });
+        }
+
+        let t = table::read(
+            &dir.join("facts.csv"),
+            &Schema {
+                required: &["ods_code", "fact", "value", "source_url"],
+                optional: &["name", "wave", "note"],
+                allow_empty: false,
+            },
+        )?;
+        let facts = t
+            .rows
+            .iter()
+            .map(|r| Fact {
+                ods_code: r.fields[t.req("ods_code")].clone(),
+                fact: r.fields[t.req("fact")].clone(),
+                value: r.fields[t.req("value")].clone(),
+                source_url: r.fields[t.req("source_url")].clone(),
+            })
+            .collect();
+        Ok(Published {
+            dir: dir.to_path_buf(),
+            aggregates,
+            outcomes,
+            itemised,
+            facts,
+        })
+    }
+
+    /// An integer aggregate by scope and metric.
+    pub fn aggregate(&self, scope: &str, metric: &str) -> Option<u32> {
+        self.aggregates
+            .iter()
+            .find(|a| a.scope == scope && a.metric == metric)
+            .and_then(|a| a.value.trim().parse().ok())
+    }
+
+    /// Like `aggregate`, but an error when the figure is missing.
+    pub fn require(&self, scope: &str, metric: &str) -> Result<u32, InputError> {
+        self.aggregate(scope, metric).ok_or_else(|| {
+            InputError::file(
+                &self.dir.join("aggregates.csv"),
+                format!("missing integer aggregate scope={scope} metric={metric}"),
+            )
+        })
+    }
+
+    pub fn outcome(&self, ods: &str) -> Option<&Outcome> {
+        self.outcomes.iter().find(|o| o.ods_code == ods)
+    }
+
+    /// CCGs having a fact with this name and value "1".
+    pub fn ccgs_with_fact(&self, fact: &str) -> BTreeSet<String> {
+        self.facts
+            .iter()
+            .filter(|f| f.fact == fact && f.value.trim() == "1")
+            .map(|f| f.ods_code.clone())
+            .collect()
+    }
+}
+
+/// The scope name used in aggregates.csv for a region.
+pub fn region_scope(region: &str) -> String {
+    format!("region_{}", region.to_lowercase().replace(' ', "_"))
+}
+
+/// Stage: evidence from published facts alone (issue: directions by region, review timeline).
+pub fn published_only(p: &Published, ccgs: &[Ccg]) -> PublishedOnly {
+    let region_of: HashMap<&str, usize> = ccgs
+        .iter()
+        .filter_map(|c| {
+            REGIONS
+                .iter()
+                .position(|r| *r == c.region)
+                .map(|i| (c.ods_code.as_str(), i))
+        })
+        .collect();
+    let by_region = |set: &BTreeSet<String>| -> [usize; 4] {
+        let mut n = [0; 4];
+        for code in set {
+            if let Some(&r) = region_of.get(code.as_str()) {
+                n[r] += 1;
+            }
+        }
+        n
+    };
+    let at_authorisation: BTreeSet<String> = p
+        .outcomes
+        .iter()
+        .filter(|o| o.legal_direction)
+        .map(|o| o.ods_code.clone())
+        .collect();
+    let mut n_region = [0usize; 4];
+    for r in region_of.values() {
+        n_region[*r] += 1;
+    }
+    let directed = by_region(&at_authorisation);
+    let north_d = directed[0] as u64;
+    let rest_d: u64 = directed[1..].iter().sum::<usize>() as u64;
+    let fisher = crate::stats::fisher_exact(
+        north_d,
+        n_region[0] as u64 - north_d,
+        rest_d,
+        n_region[1..].iter().sum::<usize>() as u64 - rest_d,
+    );
+    let mut reviews = vec![(
+        "Authorisation (Dec 2012-Mar 2013)".to_string(),
+        at_authorisation.len(),
+        directed,
+    )];
+    for (label, facts) in [
+        ("July 2013 review", &["legal_directions_july2013"][..]),
+        ("Autumn 2013 review", &["legal_directions_oct2013"][..]),
+        (
+            "May 2014 review",
+            &[
+                "legal_directions_may2014",
+                "legal_directions_2014_19remaining",
+            ][..],
+        ),
+    ] {
+        let set: BTreeSet<String> = facts.iter().flat_map(|f| p.ccgs_with_fact(f)).collect();
+        if !set.is_empty() {
+            reviews.push((label.to_string(), set.len(), by_region(&set)));
+        }
+    }
+    PublishedOnly {
+        directions_by_region: (0..4).map(|r| (REGIONS[r].to_string(), n_region[r], directed[r])).collect(),
+        fisher_p_north_vs_rest: fisher,
+        reviews,
+        notes: vec![
+            "The March 2013 review (14 CCGs under directions: 2 lifted, 1 added) did not name the CCGs, so it is left out. \
+             Directions are a published fact for every CCG; the composite scores are not."
+                .into(),
+        ],
+    }
+}

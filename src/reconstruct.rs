@@ -1,0 +1,829 @@
+//! `reconstruct`: a seeded, documented reconstruction of the per-CCG condition tables that the
+//! NHS CB never released, built so that every published fact and aggregate holds exactly.
+//!
+//! Order of work (each step keeps everything published and fills only what is unknown):
+//! 1. waves: published waves kept; the rest placed so the published wave sizes hold;
+//! 2. outcome: the 15 directed CCGs and published full/conditional CCGs kept; the rest of each
+//!    wave split so its published full / with-conditions counts hold;
+//! 3. counts: published counts kept; the rest sampled within the published maxima, then nudged
+//!    so Midlands and East averages exactly its published 6 conditions;
+//! 4. levels: published levels kept; directed CCGs get their level-IV+ directed conditions
+//!    (15 directions in Midlands and East); exactly the published number of CCGs in waves 1–2
+//!    get a level-III condition; the rest sampled from levels I–III.
+//! With `--calibrate published-findings` the sampling leans by region and CSU and a draw is
+//! accepted only when the headline findings hold (calibration targets, not evidence).
+
+use crate::analysis;
+use crate::error::InputError;
+use crate::ingest::{Ccg, CcgOutcome, Condition, Evidence, Provenance};
+use crate::published::{region_scope, Published};
+use crate::report::Sensitivity;
+use crate::weights::Weights;
+use anyhow::{bail, Context, Result};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+pub const DEFAULT_SEED: u64 = 2013;
+const MAX_ATTEMPTS: usize = 20_000;
+/// Assumed caps where nothing is published for waves 3 and 4 (the national maxima seen in wave 2).
+const CAP_DIRECTED: u32 = 28;
+const CAP_UNDIRECTED: u32 = 22;
+/// Mean number of conditions per CCG with conditions (Midlands and East's published average).
+const MEAN_CONDITIONS: f64 = 6.0;
+const MEAN_CONDITIONS_DIRECTED: f64 = 14.0;
+/// Default shares of support levels I, II, III among undirected conditions (assumed).
+const LEVEL_SHARES: [f64; 3] = [0.35, 0.45, 0.20];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Calibration {
+    PublishedFindings,
+    None,
+}
+
+impl Calibration {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Calibration::PublishedFindings => "published-findings",
+            Calibration::None => "none",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Reconstruction {
+    pub conditions: Vec<Condition>,
+    pub outcomes: Vec<CcgOutcome>,
+    pub attempts: usize,
+}
+
+/// Published targets read from aggregates.csv.
+#[derive(Debug, Clone)]
+struct Targets {
+    size: [u32; 4],
+    full: [u32; 4],
+    with: [u32; 4],
+    directed: [u32; 4],
+    level3: [Option<u32>; 4],
+    cap_all: [u32; 4],
+    cap_undirected: [u32; 4],
+    me_total_conditions: Option<u32>,
+    me_directions: Option<u32>,
+}
+
+fn targets(p: &Published) -> Result<Targets, InputError> {
+    let mut t = Targets {
+        size: [0; 4],
+        full: [0; 4],
+        with: [0; 4],
+        directed: [0; 4],
+        level3: [None; 4],
+        cap_all: [CAP_DIRECTED; 4],
+        cap_undirected: [CAP_UNDIRECTED; 4],
+        me_total_conditions: None,
+        me_directions: None,
+    };
+    for w in 0..4 {
+        let scope = format!("wave{}", w + 1);
+        t.size[w] = p.require(&scope, "ccgs")?;
+        t.full[w] = p.require(&scope, "fully_authorised")?;
+        t.with[w] = p.require(&scope, "with_conditions")?;
+        t.directed[w] = p.require(&scope, "legal_directions")?;
+        t.level3[w] = p.aggregate(&scope, "ccgs_with_level3");
+        if let Some(m) = p.aggregate(&scope, "max_conditions") {
+            t.cap_all[w] = m;
+        }
+        t.cap_undirected[w] = match p.aggregate(&scope, "max_conditions_no_directions") {
+            Some(m) => m,
+            None if t.directed[w] == 0 => t.cap_all[w],
+            None => CAP_UNDIRECTED.min(t.cap_all[w]),
+        };
+        if t.full[w] + t.with[w] != t.size[w] {
+            return Err(InputError::file(
+                &p.dir.join("aggregates.csv"),
+                format!("{scope}: fully_authorised + with_conditions != ccgs"),
+            ));
+        }
+    }
+    let me = region_scope("Midlands and East of England");
+    if let (Some(avg), Some(n)) = (
+        p.aggregate(&me, "avg_conditions_per_ccg"),
+        p.aggregate(&me, "ccgs"),
+    ) {
+        t.me_total_conditions = Some(avg * n);
+    }
+    t.me_directions = p.aggregate(&me, "number_of_legal_directions");
+    Ok(t)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Full,
+    Conditions,
+    Directed,
+}
+
+#[derive(Debug, Clone)]
+struct Row {
+    criterion: String,
+    level: Option<u8>,
+    direction: bool,
+    published: bool,
+    source: String,
+}
+
+#[derive(Debug, Clone)]
+struct Plan {
+    wave: u8,
+    wave_published: bool,
+    status: Option<Status>,
+    count: Option<u32>,
+    count_published: bool,
+    rows: Vec<Row>,
+}
+
+/// Leanings used by `--calibrate published-findings`: (weight for being fully authorised,
+/// mean number of conditions, share of level III). `none` uses the same for every CCG.
+fn leaning(c: &Ccg, cal: Calibration) -> (f64, f64, f64) {
+    if cal == Calibration::None {
+        return (1.0, MEAN_CONDITIONS, LEVEL_SHARES[2]);
+    }
+    match (c.csu.as_str(), c.region.as_str()) {
+        (analysis::DEFAULT_CSU_B, _) => (12.0, 1.2, 0.0),
+        (analysis::DEFAULT_CSU_A, _) => (0.2, 14.0, 0.45),
+        (_, "North of England") => (1.6, 2.5, 0.08),
+        (_, "London") => (0.8, 6.0, 0.2),
+        (_, "South of England") => (0.6, 8.0, 0.3),
+        _ => (0.8, 6.0, 0.25),
+    }
+}
+
+/// Pick k of the items at random, item i with weight w[i] (Efraimidis–Spirakis).
+fn weighted_sample(
+    items: &[usize],
+    weight: impl Fn(usize) -> f64,
+    k: usize,
+    rng: &mut ChaCha8Rng,
+) -> Vec<usize> {
+    let mut keyed: Vec<(f64, usize)> = items
+        .iter()
+        .map(|&i| {
+            let u: f64 = rng.gen_range(f64::EPSILON..1.0);
+            (u.ln() / weight(i).max(1e-9), i)
+        })
+        .collect();
+    keyed.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    keyed.into_iter().take(k).map(|x| x.1).collect()
+}
+
+fn geometric_count(mean: f64, lo: u32, hi: u32, rng: &mut ChaCha8Rng) -> u32 {
+    // 1 + Geometric with mean (mean − 1), clamped to the allowed range.
+    let p = 1.0 / mean.max(1.0001);
+    let u: f64 = rng.gen_range(f64::EPSILON..1.0);
+    let k = (u.ln() / (1.0 - p).ln()).floor() as u32;
+    (1 + k).clamp(lo.max(1), hi.max(lo.max(1)))
+}
+
+fn draw_level(p3: f64, allow3: bool, rng: &mut ChaCha8Rng) -> u8 {
+    let p3 = if allow3 { p3 } else { 0.0 };
+    let rest = 1.0 - p3;
+    let p1 = rest * LEVEL_SHARES[0] / (LEVEL_SHARES[0] + LEVEL_SHARES[1]);
+    let u: f64 = rng.gen();
+    if u < p1 {
+        1
+    } else if u < rest {
+        2
+    } else {
+        3
+    }
+}
+
+/// Reconstruct the condition rows and per-CCG outcomes for a seed and calibration.
+pub fn reconstruct(
+    ccgs: &[Ccg],
+    p: &Published,
+    weights: &Weights,
+    seed: u64,
+    cal: Calibration,
+) -> Result<Reconstruction> {
+    let t = targets(p)?;
+    let mut ccgs: Vec<Ccg> = ccgs.to_vec();
+    ccgs.sort_by(|a, b| a.ods_code.cmp(&b.ods_code));
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let method = format!("seeded sampling (seed {seed}, calibrate {})", cal.as_str());
+    for attempt in 1..=MAX_ATTEMPTS {
+        let plans = draw(&ccgs, p, &t, cal, &mut rng)?;
+        let rec = materialise(&ccgs, p, &plans, &method);
+        if cal == Calibration::None || calibration_holds(&ccgs, &rec, weights) {
+            return Ok(Reconstruction {
+                attempts: attempt,
+                ..rec
+            });
+        }
+    }
+    bail!("no draw met the calibration targets in {MAX_ATTEMPTS} attempts (seed {seed})")
+}
+
+/// The headline findings the published-findings calibration aims for.
+fn calibration_holds(ccgs: &[Ccg], rec: &Reconstruction, weights: &Weights) -> bool {
+    let evidence = rec
+        .outcomes
+        .iter()
+        .map(|o| (o.ods_code.clone(), o.evidence))
+        .collect();
+    let s = analysis::scored(ccgs, &rec.conditions, &evidence);
+    let h = analysis::headline(
+        &s,
+        &s.scores(weights),
+        (analysis::DEFAULT_CSU_A, analysis::DEFAULT_CSU_B),
+    );
+    let v = analysis::verdicts(&h);
+    // "About four-fold": between 3 and 5.
+    v.iter().all(|&x| x) && h.median_ratio <= 5.0
+}
+
+fn draw(
+    ccgs: &[Ccg],
+    p: &Published,
+    t: &Targets,
+    cal: Calibration,
+    rng: &mut ChaCha8Rng,
+) -> Result<Vec<Plan>> {
+    let n = ccgs.len();
+    let mut plans: Vec<Plan> = ccgs
+        .iter()
+        .map(|c| {
+            let o = p.outcome(&c.ods_code);
+            let status = o.and_then(|o| {
+                if o.legal_direction {
+                    Some(Status::Directed)
+                } else {
+                    match o.conditions {
+                        Some(0) => Some(Status::Full),
+                        Some(_) => Some(Status::Conditions),
+                        None => None,
+                    }
+                }
+            });
+            Plan {
+                wave: c.wave.unwrap_or(0),
+                wave_published: c.wave.is_some(),
+                status,
+                count: o.and_then(|o| o.conditions).filter(|&x| x > 0),
+                count_published: o.and_then(|o| o.conditions).is_some(),
+                rows: vec![],
+            }
+        })
+        .collect();
+
+    // 1. Waves.
+    let mut capacity = t.size.map(|x| x as i64);
+    let mut slots_full = t.full.map(|x| x as i64);
+    let mut slots_dir = t.directed.map(|x| x as i64);
+    let mut slots_cond = [0i64; 4];
+    for w in 0..4 {
+        slots_cond[w] = (t.with[w] - t.directed[w]) as i64;
+    }
+    let take = |pl: &Plan,
+                w: usize,
+                cap: &mut [i64; 4],
+                f: &mut [i64; 4],
+                d: &mut [i64; 4],
+                c: &mut [i64; 4]| {
+        cap[w] -= 1;
+        match pl.status {
+            Some(Status::Full) => f[w] -= 1,
+            Some(Status::Directed) => d[w] -= 1,
+            Some(Status::Conditions) => c[w] -= 1,
+            None => {}
+        }
+    };
+    for pl in plans.iter().filter(|pl| pl.wave_published) {
+        take(
+            pl,
+            pl.wave as usize - 1,
+            &mut capacity,
+            &mut slots_full,
+            &mut slots_dir,
+            &mut slots_cond,
+        );
+    }
+    for w in 0..4 {
+        if capacity[w] < 0 || slots_full[w] < 0 || slots_dir[w] < 0 || slots_cond[w] < 0 {
+            bail!(
+                "published per-CCG facts exceed the published totals of wave {}",
+                w + 1
+            );
+        }
+    }
+    let applied = applied_waves(p);
+    // Published outcomes first (they constrain where they can go), then hinted, then the rest.
+    let mut unplaced: Vec<usize> = (0..n).filter(|&i| !plans[i].wave_published).collect();
+    unplaced.shuffle(rng);
+    unplaced.sort_by_key(|&i| match plans[i].status {
+        Some(Status::Directed) => 0,
+        Some(Status::Full) => 1,
+        Some(Status::Conditions) => 2,
+        None if applied.contains_key(&ccgs[i].ods_code) => 3,
+        None => 4,
+    });
+    for i in unplaced {
+        let fits = |w: usize| -> bool {
+            capacity[w] > 0
+                && match plans[i].status {
+                    Some(Status::Directed) => slots_dir[w] > 0,
+                    Some(Status::Full) => slots_full[w] > 0,
+                    Some(Status::Conditions) => {
+                        slots_cond[w] > 0 && plans[i].count.unwrap_or(1) <= t.cap_undirected[w]
+                    }
+                    // Keep room for the CCGs whose outcome is known.
+                    None => slots_full[w] + slots_cond[w] > 0,
+                }
+        };
+        let options: Vec<usize> = (0..4).filter(|&w| fits(w)).collect();
+        let hinted = applied
+            .get(&ccgs[i].ods_code)
+            .map(|&w| w as usize - 1)
+            .filter(|w| options.contains(w));
+        let w = match hinted {
+            Some(w) => w,
+            None => {
+                // Fill in proportion to the room left.
+                let total: i64 = options.iter().map(|&w| capacity[w]).sum();
+                if total == 0 {
+                    bail!("cannot place CCG {} in any wave", ccgs[i].ods_code);
+                }
+                let mut r = rng.gen_range(0..total);
+                *options
+                    .iter()
+                    .find(|&&w| {
+                        r -= capacity[w];
+                        r < 0
+                    })
+                    .unwrap()
+            }
+        };
+        plans[i].wave = w as u8 + 1;
+        take(
+            &plans[i],
+            w,
+            &mut capacity,
+            &mut slots_full,
+            &mut slots_dir,
+            &mut slots_cond,
+        );
+    }
+
+    // 2. Outcome of CCGs with none published: the rest of each wave's full places.
+    for w in 0..4 {
+        let open: Vec<usize> = (0..n)
+            .filter(|&i| plans[i].wave as usize == w + 1 && plans[i].status.is_none())
+            .collect();
+        if slots_full[w] < 0 || slots_full[w] as usize > open.len() || slots_dir[w] != 0 {
+            bail!(
+                "wave {}: published outcomes cannot meet the wave totals",
+                w + 1
+            );
+        }
+        let full: BTreeSet<usize> = weighted_sample(
+            &open,
+            |i| leaning(&ccgs[i], cal).0,
+            slots_full[w] as usize,
+            rng,
+        )
+        .into_iter()
+        .collect();
+        for &i in &open {
+            plans[i].status = Some(if full.contains(&i) {
+                Status::Full
+            } else {
+                Status::Conditions
+            });
+        }
+    }
+
+    // 3a. Directed conditions (level IV or above).
+    let me = "Midlands and East of England";
+    let mut directions: Vec<u32> = vec![0; n];
+    for i in 0..n {
+        if plans[i].status != Some(Status::Directed) {
+            continue;
+        }
+        let o = p
+            .outcome(&ccgs[i].ods_code)
+            .expect("directed CCGs are published");
+        directions[i] = o
+            .level_iv_or_higher
+            .unwrap_or(if o.top_level == Some(6) { 2 } else { 1 })
+            .max(1);
+    }
+    if let Some(target) = t.me_directions {
+        let adjustable: Vec<usize> = (0..n)
+            .filter(|&i| {
+                plans[i].status == Some(Status::Directed)
+                    && ccgs[i].region == me
+                    && p.outcome(&ccgs[i].ods_code)
+                        .and_then(|o| o.level_iv_or_higher)
+                        .is_none()
+            })
+            .collect();
+        let mut total: u32 = (0..n)
+            .filter(|&i| ccgs[i].region == me)
+            .map(|i| directions[i])
+            .sum();
+        if total > target || (total < target && adjustable.is_empty()) {
+            bail!("Midlands and East directions cannot total the published {target}");
+        }
+        while total < target {
+            directions[adjustable[rng.gen_range(0..adjustable.len())]] += 1;
+            total += 1;
+        }
+    }
+
+    // 3b. Counts.
+    for i in 0..n {
+        let w = plans[i].wave as usize - 1;
+        let (_, mean, _) = leaning(&ccgs[i], cal);
+        let fixed_rows = p
+            .itemised
+            .iter()
+            .filter(|x| x.ods_code == ccgs[i].ods_code)
+            .count() as u32;
+        match plans[i].status {
+            Some(Status::Full) => plans[i].count = Some(0),
+            _ if plans[i].count.is_some() => {}
+            Some(Status::Directed) => {
+                let lo = directions[i].max(fixed_rows);
+                let m = if cal == Calibration::None {
+                    MEAN_CONDITIONS_DIRECTED
+                } else {
+                    mean.max(MEAN_CONDITIONS_DIRECTED)
+                };
+                plans[i].count = Some(geometric_count(m, lo, t.cap_all[w], rng));
+            }
+            _ => {
+                plans[i].count = Some(geometric_count(
+                    mean,
+                    fixed_rows.max(1),
+                    t.cap_undirected[w],
+                    rng,
+                ))
+            }
+        }
+    }
+    if let Some(target) = t.me_total_conditions {
+        let adjustable: Vec<usize> = (0..n)
+            .filter(|&i| {
+                ccgs[i].region == me
+                    && !plans[i].count_published
+                    && plans[i].status != Some(Status::Full)
+            })
+            .collect();
+        let mut total: u32 = (0..n)
+            .filter(|&i| ccgs[i].region == me)
+            .map(|i| plans[i].count.unwrap_or(0))
+            .sum();
+        let mut guard = 0;
+        while total != target {
+            guard += 1;
+            if guard > 100_000 || adjustable.is_empty() {
+                bail!("Midlands and East conditions cannot total the published {target}");
+            }
+            let i = adjustable[rng.gen_range(0..adjustable.len())];
+            let w = plans[i].wave as usize - 1;
+            let c = plans[i].count.unwrap();
+            let fixed = p
+                .itemised
+                .iter()
+                .filter(|x| x.ods_code == ccgs[i].ods_code)
+                .count() as u32;
+            let (lo, hi) = if plans[i].status == Some(Status::Directed) {
+                (directions[i].max(fixed).max(1), t.cap_all[w])
+            } else {
+                (fixed.max(1), t.cap_undirected[w])
+            };
+            if total < target && c < hi {
+                plans[i].count = Some(c + 1);
+                total += 1;
+            } else if total > target && c > lo {
+                plans[i].count = Some(c - 1);
+                total -= 1;
+            }
+        }
+    }
+
+    // 4. Rows: published items, directed conditions, then the rest.
+    for i in 0..n {
+        let code = &ccgs[i].ods_code;
+        let count = plans[i].count.unwrap_or(0);
+        let o = p.outcome(code);
+        let mut rows: Vec<Row> = p
+            .itemised
+            .iter()
+            .filter(|x| &x.ods_code == code)
+            .map(|x| Row {
+                criterion: x.criterion.clone(),
+                level: x.support_level,
+                direction: x.legal_direction,
+                published: x.support_level.is_some(),
+                source: x.source_url.clone(),
+            })
+            .collect();
+        if plans[i].status == Some(Status::Directed) {
+            let o = o.expect("directed CCGs are published");
+            let top = o.top_level.unwrap_or(4).max(4);
+            let have = rows.iter().filter(|r| r.direction).count() as u32;
+            for k in have..directions[i] {
+                let level = match (top, k) {
+                    (t, 0) => t,
+                    (6, 1) => 5,
+                    _ => 4,
+                };
+                let published = o.level_iv_or_higher.is_some() && top == 4;
+                rows.push(Row {
+                    criterion: String::new(),
+                    level: Some(level),
+                    direction: true,
+                    published,
+                    source: if published {
+                        o.source_url.clone()
+                    } else {
+                        format!(
+                            "legal direction published ({}); support level inferred",
+                            o.source_url
+                        )
+                    },
+                });
+            }
+        }
+        if rows.len() as u32 > count {
+            bail!("{code}: more published conditions than its count");
+        }
+        while (rows.len() as u32) < count {
+            rows.push(Row {
+                criterion: String::new(),
+                level: None,
+                direction: false,
+                published: false,
+                source: String::new(),
+            });
+        }
+        plans[i].rows = rows;
+    }
+
+    // 4b. Level III quotas (waves with a published count of CCGs with a level-III condition).
+    let mut needs_three: BTreeSet<usize> = BTreeSet::new();
+    let mut no_three: BTreeSet<usize> = BTreeSet::new();
+    for w in 0..4 {
+        let Some(quota) = t.level3[w] else { continue };
+        let members: Vec<usize> = (0..n)
+            .filter(|&i| {
+                plans[i].wave as usize == w + 1 && plans[i].status == Some(Status::Conditions)
+            })
+            .collect();
+        let forced: Vec<usize> = members
+            .iter()
+            .copied()
+            .filter(|&i| plans[i].rows.iter().any(|r| r.level == Some(3)))
+            .collect();
+        let free: Vec<usize> = members
+            .iter()
+            .copied()
+            .filter(|&i| {
+                !forced.contains(&i)
+                    && plans[i].rows.iter().any(|r| r.level.is_none())
+                    && p.outcome(&ccgs[i].ods_code)
+                        .and_then(|o| o.top_level)
+                        .is_none_or(|t| t >= 3)
+            })
+            .collect();
+        let want = (quota as usize)
+            .checked_sub(forced.len())
+            .filter(|&k| k <= free.len());
+        let Some(want) = want else {
+            bail!(
+                "wave {}: cannot give exactly {quota} CCGs a level-III condition",
+                w + 1
+            )
+        };
+        let chosen = weighted_sample(
+            &free,
+            |i| plans[i].rows.len() as f64 * leaning(&ccgs[i], cal).2 / LEVEL_SHARES[2],
+            want,
+            rng,
+        );
+        for &i in &members {
+            if forced.contains(&i) || chosen.contains(&i) {
+                needs_three.insert(i);
+            } else {
+                no_three.insert(i);
+            }
+        }
+    }
+    for i in 0..n {
+        let (_, _, p3) = leaning(&ccgs[i], cal);
+        let allow3 = !no_three.contains(&i);
+        let mut has3 = plans[i].rows.iter().any(|r| r.level == Some(3));
+        for r in plans[i].rows.iter_mut().filter(|r| r.level.is_none()) {
+            let level = if needs_three.contains(&i) && !has3 {
+                3
+            } else {
+                draw_level(p3, allow3, rng)
+            };
+            has3 |= level == 3;
+            r.level = Some(level);
+        }
+    }
+    Ok(plans)
+}
+
+/// Waves CCGs applied for (after the autumn 2012 moves), where the sources agree.
+fn applied_waves(p: &Published) -> BTreeMap<String, u8> {
+    let mut seen: BTreeMap<String, BTreeSet<u8>> = BTreeMap::new();
+    for f in p.facts.iter().filter(|f| f.fact == "wave_applied") {
+        if let Ok(w @ 1..=4) = f.value.trim().parse::<u8>() {
+            seen.entry(f.ods_code.clone()).or_default().insert(w);
+        }
+    }
+    seen.into_iter()
+        .filter(|(_, ws)| ws.len() == 1)
+        .map(|(k, ws)| (k, *ws.iter().next().unwrap()))
+        .collect()
+}
+
+fn materialise(ccgs: &[Ccg], p: &Published, plans: &[Plan], method: &str) -> Reconstruction {
+    let mut conditions = Vec::new();
+    let mut outcomes = Vec::new();
+    for (c, pl) in ccgs.iter().zip(plans) {
+        let o = p.outcome(&c.ods_code);
+        let mut rows = pl.rows.clone();
+        // Published rows first, then by level (highest first), for a stable, readable file.
+        rows.sort_by(|a, b| {
+            b.published
+                .cmp(&a.published)
+                .then(b.direction.cmp(&a.direction))
+                .then(b.level.cmp(&a.level))
+                .then(a.criterion.cmp(&b.criterion))
+        });
+        let count_source = o.map(|o| o.source_url.as_str()).unwrap_or("");
+        for r in &rows {
+            let source = if r.published {
+                r.source.clone()
+            } else if !r.source.is_empty() {
+                format!("{}; {method}", r.source)
+            } else if pl.count_published {
+                format!("count published ({count_source}); support level: {method}")
+            } else {
+                method.to_string()
+            };
+            conditions.push(Condition {
+                ods_code: c.ods_code.clone(),
+                criterion: r.criterion.clone(),
+                support_level: r.level.expect("every level filled"),
+                legal_direction: r.direction,
+                provenance: if r.published {
+                    Provenance::Published
+                } else {
+                    Provenance::Reconstructed
+                },
+                source,
+            });
+        }
+        let evidence = if pl.count_published && rows.iter().all(|r| r.published) {
+            Evidence::Published
+        } else if pl.count_published {
+            Evidence::CountPublished
+        } else {
+            Evidence::Reconstructed
+        };
+        outcomes.push(CcgOutcome {
+            ods_code: c.ods_code.clone(),
+            wave: pl.wave,
+            wave_provenance: if pl.wave_published {
+                Provenance::Published
+            } else {
+                Provenance::Reconstructed
+            },
+            n_conditions: rows.len() as u64,
+            legal_direction: rows.iter().any(|r| r.direction),
+            evidence,
+            method: if evidence == Evidence::Published && pl.wave_published {
+                "published".into()
+            } else {
+                method.to_string()
+            },
+        });
+    }
+    Reconstruction {
+        conditions,
+        outcomes,
+        attempts: 0,
+    }
+}
+
+/// conditions.csv and ccg_outcomes.csv as text (the official format plus provenance).
+pub fn to_csv(rec: &Reconstruction, p: &Published) -> Result<(String, String)> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(vec![]);
+    w.write_record([
+        "ods_code",
+        "criterion",
+        "support_level",
+        "legal_direction",
+        "provenance",
+        "source",
+    ])?;
+    for c in &rec.conditions {
+        w.write_record([
+            c.ods_code.as_str(),
+            &c.criterion,
+            &c.support_level.to_string(),
+            if c.legal_direction { "true" } else { "false" },
+            c.provenance.as_str(),
+            &c.source,
+        ])?;
+    }
+    let conditions = String::from_utf8(w.into_inner()?)?;
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(vec![]);
+    w.write_record([
+        "ods_code",
+        "wave",
+        "wave_provenance",
+        "n_conditions",
+        "legal_direction",
+        "evidence",
+        "method",
+        "source",
+    ])?;
+    for o in &rec.outcomes {
+        w.write_record([
+            o.ods_code.as_str(),
+            &o.wave.to_string(),
+            o.wave_provenance.as_str(),
+            &o.n_conditions.to_string(),
+            if o.legal_direction { "true" } else { "false" },
+            o.evidence.as_str(),
+            &o.method,
+            p.outcome(&o.ods_code)
+                .map(|x| x.source_url.as_str())
+                .unwrap_or(""),
+        ])?;
+    }
+    Ok((conditions, String::from_utf8(w.into_inner()?)?))
+}
+
+/// Write the reconstruction into `out_dir` (each file replaced atomically).
+pub fn write(out_dir: &Path, rec: &Reconstruction, p: &Published) -> Result<()> {
+    let (conditions, outcomes) = to_csv(rec, p)?;
+    for (name, text) in [
+        (crate::ingest::CONDITIONS_FILE, conditions),
+        (crate::ingest::OUTCOMES_FILE, outcomes),
+    ] {
+        let path = out_dir.join(name);
+        let tmp = out_dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::rename(&tmp, &path)
+            .with_context(|| format!("cannot replace {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Seeds used by the sensitivity stage.
+pub fn sensitivity_seeds(n: usize) -> Vec<u64> {
+    (1..=n as u64).collect()
+}
+
+/// Reconstruct under `--calibrate none` for several seeds and count how often each claim holds.
+pub fn sensitivity(
+    inputs: &crate::ingest::Inputs,
+    p: &Published,
+    weights: &Weights,
+    compare: (&str, &str),
+    n_seeds: usize,
+) -> Result<Sensitivity> {
+    let seeds = sensitivity_seeds(n_seeds);
+    let mut holds = [0usize; 5];
+    for &seed in &seeds {
+        let rec = reconstruct(&inputs.ccgs, p, weights, seed, Calibration::None)?;
+        let evidence = rec
+            .outcomes
+            .iter()
+            .map(|o| (o.ods_code.clone(), o.evidence))
+            .collect();
+        let s = analysis::scored(&inputs.ccgs, &rec.conditions, &evidence);
+        let v = analysis::verdicts(&analysis::headline(&s, &s.scores(weights), compare));
+        for k in 0..5 {
+            holds[k] += usize::from(v[k]);
+        }
+    }
+    Ok(Sensitivity {
+        calibration: Calibration::None.as_str().into(),
+        seeds,
+        holds,
+    })
+}

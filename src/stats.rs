@@ -1,0 +1,302 @@
+//! Statistics on plain slices: order statistics, rank correlation, and the tests the report uses.
+//! Distributions come from statrs; everything here is deterministic.
+
+use statrs::distribution::{ChiSquared, ContinuousCDF, Normal, StudentsT};
+use statrs::function::factorial::ln_binomial;
+
+pub fn mean(x: &[f64]) -> f64 {
+    if x.is_empty() {
+        return f64::NAN;
+    }
+    x.iter().sum::<f64>() / x.len() as f64
+}
+
+fn sorted(x: &[f64]) -> Vec<f64> {
+    let mut v = x.to_vec();
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+/// Quantile by linear interpolation between order statistics (R type 7, numpy default).
+pub fn quantile(x: &[f64], q: f64) -> f64 {
+    quantile_sorted(&sorted(x), q)
+}
+
+pub fn quantile_sorted(v: &[f64], q: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let h = (v.len() - 1) as f64 * q;
+    let lo = h.floor() as usize;
+    let hi = h.ceil() as usize;
+    v[lo] + (h - lo as f64) * (v[hi] - v[lo])
+}
+
+pub fn median(x: &[f64]) -> f64 {
+    quantile(x, 0.5)
+}
+
+/// Ranks 1..n, ties given their average rank.
+pub fn average_ranks(x: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..x.len()).collect();
+    idx.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    let mut ranks = vec![0.0; x.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && x[idx[j + 1]] == x[idx[i]] {
+            j += 1;
+        }
+        let avg = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &idx[i..=j] {
+            ranks[k] = avg;
+        }
+        i = j + 1;
+    }
+    ranks
+}
+
+pub fn pearson(x: &[f64], y: &[f64]) -> f64 {
+    let (mx, my) = (mean(x), mean(y));
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in x.iter().zip(y) {
+        sxy += (a - mx) * (b - my);
+        sxx += (a - mx) * (a - mx);
+        syy += (b - my) * (b - my);
+    }
+    sxy / (sxx * syy).sqrt()
+}
+
+pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
+    pearson(&average_ranks(x), &average_ranks(y))
+}
+
+/// A correlation with its two-sided p-value and 95% interval.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Correlation {
+    pub r: f64,
+    pub p_value: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    pub n: usize,
+}
+
+/// Two-sided p-value of a correlation coefficient by the t approximation with n−2 df
+/// (as R's cor.test for Pearson, and scipy's spearmanr).
+pub fn correlation_p_value(r: f64, n: usize) -> f64 {
+    if n < 3 || !r.is_finite() {
+        return f64::NAN;
+    }
+    if r.abs() >= 1.0 {
+        return 0.0;
+    }
+    let df = (n - 2) as f64;
+    let t = r * (df / (1.0 - r * r)).sqrt();
+    let dist = StudentsT::new(0.0, 1.0, df).expect("df > 0");
+    2.0 * dist.cdf(-t.abs())
+}
+
+/// 95% interval by Fisher's z; `se_factor` is 1 for Pearson and 1.06 for Spearman (Fieller et al. 1957).
+fn fisher_interval(r: f64, n: usize, se_factor: f64) -> (f64, f64) {
+    if n < 4 || !r.is_finite() {
+        return (f64::NAN, f64::NAN);
+    }
+    let z = r.clamp(-0.999_999, 0.999_999).atanh();
+    let se = (se_factor / (n as f64 - 3.0)).sqrt();
+    let q = Normal::standard().inverse_cdf(0.975);
+    ((z - q * se).tanh(), (z + q * se).tanh())
+}
+
+pub fn pearson_test(x: &[f64], y: &[f64]) -> Correlation {
+    let r = pearson(x, y);
+    let (ci_low, ci_high) = fisher_interval(r, x.len(), 1.0);
+    Correlation {
+        r,
+        p_value: correlation_p_value(r, x.len()),
+        ci_low,
+        ci_high,
+        n: x.len(),
+    }
+}
+
+pub fn spearman_test(x: &[f64], y: &[f64]) -> Correlation {
+    let r = spearman(x, y);
+    let (ci_low, ci_high) = fisher_interval(r, x.len(), 1.06);
+    Correlation {
+        r,
+        p_value: correlation_p_value(r, x.len()),
+        ci_low,
+        ci_high,
+        n: x.len(),
+    }
+}
+
+/// Kruskal–Wallis H (tie-corrected), its degrees of freedom and chi-squared p-value.
+pub fn kruskal_wallis(groups: &[Vec<f64>]) -> (f64, usize, f64) {
+    let all: Vec<f64> = groups.iter().flatten().copied().collect();
+    let n = all.len() as f64;
+    let ranks = average_ranks(&all);
+    let mut h = 0.0;
+    let mut start = 0;
+    for g in groups {
+        let r: f64 = ranks[start..start + g.len()].iter().sum();
+        if !g.is_empty() {
+            h += r * r / g.len() as f64;
+        }
+        start += g.len();
+    }
+    h = 12.0 / (n * (n + 1.0)) * h - 3.0 * (n + 1.0);
+    let ties = tie_sum(&all);
+    let correction = 1.0 - ties / (n * n * n - n);
+    if correction > 0.0 {
+        h /= correction;
+    }
+    let df = groups
+        .iter()
+        .filter(|g| !g.is_empty())
+        .count()
+        .saturating_sub(1);
+    let p = if df == 0 {
+        f64::NAN
+    } else {
+        1.0 - ChiSquared::new(df as f64).expect("df > 0").cdf(h)
+    };
+    (h, df, p)
+}
+
+/// Σ (t³ − t) over groups of tied values.
+fn tie_sum(x: &[f64]) -> f64 {
+    let v = sorted(x);
+    let mut s = 0.0;
+    let mut i = 0;
+    while i < v.len() {
+        let mut j = i;
+        while j + 1 < v.len() && v[j + 1] == v[i] {
+            j += 1;
+        }
+        let t = (j - i + 1) as f64;
+        s += t * t * t - t;
+        i = j + 1;
+    }
+    s
+}
+
+/// Mann–Whitney U of `a` against `b`, with the two-sided p-value from the normal
+/// approximation with tie and continuity corrections (R's wilcox.test, exact = FALSE).
+pub fn mann_whitney(a: &[f64], b: &[f64]) -> (f64, f64) {
+    let (n1, n2) = (a.len() as f64, b.len() as f64);
+    let all: Vec<f64> = a.iter().chain(b).copied().collect();
+    let ranks = average_ranks(&all);
+    let r1: f64 = ranks[..a.len()].iter().sum();
+    let u = r1 - n1 * (n1 + 1.0) / 2.0;
+    let n = n1 + n2;
+    let mu = n1 * n2 / 2.0;
+    let sigma = (n1 * n2 / 12.0 * ((n + 1.0) - tie_sum(&all) / (n * (n - 1.0)))).sqrt();
+    if sigma == 0.0 || !sigma.is_finite() {
+        return (u, 1.0);
+    }
+    let z = ((u - mu).abs() - 0.5).max(0.0) / sigma;
+    (u, (2.0 * (1.0 - Normal::standard().cdf(z))).min(1.0))
+}
+
+/// Holm's step-down adjustment of p-values (returned in the input order).
+pub fn holm(p: &[f64]) -> Vec<f64> {
+    let m = p.len();
+    let mut idx: Vec<usize> = (0..m).collect();
+    idx.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
+    let mut adjusted = vec![0.0; m];
+    let mut running: f64 = 0.0;
+    for (k, &i) in idx.iter().enumerate() {
+        running = running.max(((m - k) as f64 * p[i]).min(1.0));
+        adjusted[i] = running;
+    }
+    adjusted
+}
+
+/// Two-sided Fisher's exact test for the 2×2 table [[a, b], [c, d]]: the sum of the
+/// probabilities of all tables with the same margins no more likely than the observed one.
+pub fn fisher_exact(a: u64, b: u64, c: u64, d: u64) -> f64 {
+    let (row1, col1, n) = (a + b, a + c, a + b + c + d);
+    let prob = |x: u64| {
+        (ln_binomial(col1, x) + ln_binomial(n - col1, row1 - x) - ln_binomial(n, row1)).exp()
+    };
+    let observed = prob(a);
+    let lo = row1.saturating_sub(n - col1);
+    let hi = row1.min(col1);
+    let p: f64 = (lo..=hi)
+        .map(prob)
+        .filter(|&q| q <= observed * (1.0 + 1e-7))
+        .sum();
+    p.min(1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol
+    }
+
+    #[test]
+    fn order_statistics_by_hand() {
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(median(&[5.0, 1.0, 3.0]), 3.0);
+        // type 7: h = 3 * 0.25 = 0.75 → 1 + 0.75 * (2 - 1)
+        assert_eq!(quantile(&[1.0, 2.0, 3.0, 4.0], 0.25), 1.75);
+        assert_eq!(
+            average_ranks(&[10.0, 20.0, 20.0, 5.0]),
+            vec![2.0, 3.5, 3.5, 1.0]
+        );
+    }
+
+    #[test]
+    fn pearson_and_spearman_by_hand() {
+        let x = [1.0, 2.0, 3.0, 4.0, 5.0];
+        let y = [2.0, 4.0, 5.0, 4.0, 5.0];
+        // Σdxdy = 6, Σdx² = 10, Σdy² = 6 → r = 6 / √60
+        assert!(close(pearson(&x, &y), 6.0 / 60f64.sqrt(), 1e-12));
+        // ranks of y: 1, 2.5, 4.5, 2.5, 4.5 → Σ = 7, Σdy² = 9 → ρ = 7 / √90
+        assert!(close(spearman(&x, &y), 7.0 / 90f64.sqrt(), 1e-12));
+        // t = r √(3 / (1 − r²)) = 2.1213 on 3 df → p = 0.1240 (R: cor.test)
+        assert!(close(
+            correlation_p_value(6.0 / 60f64.sqrt(), 5),
+            0.1240,
+            5e-4
+        ));
+    }
+
+    #[test]
+    fn kruskal_wallis_textbook() {
+        // Rank sums 6, 15, 24 of n = 9: H = 12/90 · (36 + 225 + 576)/3 − 30 = 7.2; p = e^(−3.6)
+        let (h, df, p) = kruskal_wallis(&[
+            vec![1.0, 2.0, 3.0],
+            vec![4.0, 5.0, 6.0],
+            vec![7.0, 8.0, 9.0],
+        ]);
+        assert!(close(h, 7.2, 1e-12));
+        assert_eq!(df, 2);
+        assert!(close(p, (-3.6f64).exp(), 1e-9));
+    }
+
+    #[test]
+    fn mann_whitney_normal_approximation() {
+        // U = 0, μ = 4.5, σ = √5.25, z = (4.5 − 0.5)/σ = 1.7457 → p = 0.0809 (R: wilcox.test exact=FALSE)
+        let (u, p) = mann_whitney(&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0]);
+        assert_eq!(u, 0.0);
+        assert!(close(p, 0.0809, 5e-4), "{p}");
+    }
+
+    #[test]
+    fn holm_adjustment() {
+        assert_eq!(holm(&[0.01, 0.04, 0.03]), vec![0.03, 0.06, 0.06]);
+    }
+
+    #[test]
+    fn fisher_tea_tasting() {
+        // Fisher's lady tasting tea, [[3,1],[1,3]]: two-sided p = 34/70
+        assert!(close(fisher_exact(3, 1, 1, 3), 34.0 / 70.0, 1e-9));
+        // [[4,0],[0,4]]: p = 2/70
+        assert!(close(fisher_exact(4, 0, 0, 4), 2.0 / 70.0, 1e-9));
+    }
+}
