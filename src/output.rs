@@ -127,8 +127,11 @@ mod tests {
 
     #[test]
     fn commit_replaces_and_drop_discards() {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("output");
+        let dir =
+            std::env::temp_dir().join(format!("ccg-divide-staging-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("output");
         std::fs::create_dir(&out).unwrap();
         std::fs::write(out.join("old.txt"), "old").unwrap();
 
@@ -145,11 +148,12 @@ mod tests {
         s.commit().unwrap();
         assert!(!out.join("old.txt").exists());
         assert_eq!(std::fs::read_to_string(out.join("new.txt")).unwrap(), "new");
-        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        let leftovers: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
             .flatten()
             .map(|e| e.file_name())
             .collect();
         assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

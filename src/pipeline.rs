@@ -83,8 +83,9 @@ pub fn analyse(opts: &AnalyseOptions) -> Result<RunSummary> {
             .collect(),
         None => vec![],
     };
-    let results = compute(&inputs, published.as_ref(), opts)?;
+    // Prepare the output first: an unwritable output fails fast, before any long computation.
     let staging = Staging::new(&opts.output_dir)?;
+    let results = compute(&inputs, published.as_ref(), opts)?;
     let files = write_outputs(&results, &inputs, &staging)?;
     staging.commit()?;
     let f = &results.findings;

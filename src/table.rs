@@ -13,12 +13,14 @@ pub struct Schema<'a> {
 }
 
 /// A parsed CSV file: header plus rows, each row remembering its line number.
+#[derive(Debug)]
 pub struct Table {
     pub path: PathBuf,
     pub header: Vec<String>,
     pub rows: Vec<Row>,
 }
 
+#[derive(Debug)]
 pub struct Row {
     pub line: u64,
     pub fields: Vec<String>,
@@ -67,6 +69,15 @@ pub fn parse(path: &Path, bytes: &[u8], schema: &Schema) -> Result<Table, InputE
         .collect();
     check_header(path, &header, schema)?;
 
+    // Line numbers from byte offsets: the csv crate's own line count is off with CRLF endings.
+    let newlines: Vec<usize> = text
+        .bytes()
+        .enumerate()
+        .filter(|(_, b)| *b == b'\n')
+        .map(|(i, _)| i)
+        .collect();
+    let line_at =
+        |byte: u64| -> u64 { newlines.partition_point(|&n| (n as u64) <= byte) as u64 + 1 };
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
     loop {
@@ -74,11 +85,11 @@ pub fn parse(path: &Path, bytes: &[u8], schema: &Schema) -> Result<Table, InputE
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = e.position().map(|p| line_at(p.byte())).unwrap_or(0);
                 return Err(InputError::at(path, line, format!("malformed CSV: {e}")));
             }
         }
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = record.position().map(|p| line_at(p.byte())).unwrap_or(0);
         if record.len() == 1 && record[0].trim().is_empty() {
             continue; // a blank line
         }
@@ -145,16 +156,20 @@ fn check_header(path: &Path, header: &[String], schema: &Schema) -> Result<(), I
         if known.contains(&h.as_str()) {
             continue;
         }
-        if let Some(near) = known.iter().find(|k| edit_distance(k, h) <= 2) {
-            if !header.iter().any(|x| x == near) {
-                return Err(InputError::cell(
-                    path,
-                    1,
-                    i + 1,
-                    h,
-                    format!("unknown column '{h}'; did you mean '{near}'?"),
-                ));
-            }
+        let near = known
+            .iter()
+            .filter(|k| !header.iter().any(|x| x == *k))
+            .map(|k| (edit_distance(k, h), *k))
+            .filter(|(d, k)| *d <= (k.len() / 3).clamp(1, 2))
+            .min();
+        if let Some((_, near)) = near {
+            return Err(InputError::cell(
+                path,
+                1,
+                i + 1,
+                h,
+                format!("unknown column '{h}'; did you mean '{near}'?"),
+            ));
         }
     }
     for req in schema.required {

@@ -76,7 +76,12 @@ impl Weights {
         })?;
         let locate = |key: &str| -> u64 {
             text.lines()
-                .position(|l| l.trim_start().starts_with(key))
+                .position(|l| {
+                    let l = l.trim_start();
+                    let l = l.strip_prefix('"').unwrap_or(l);
+                    l.strip_prefix(key)
+                        .is_some_and(|r| r.trim_start_matches('"').trim_start().starts_with('='))
+                })
                 .map(|i| i as u64 + 1)
                 .unwrap_or(1)
         };
