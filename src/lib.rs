@@ -3,6 +3,7 @@
 //! arguments and prints.
 
 pub mod analysis;
+pub mod bench;
 pub mod charts;
 pub mod checkdata;
 pub mod error;
@@ -16,5 +17,6 @@ pub mod reconstruct;
 pub mod report;
 pub mod score;
 pub mod stats;
+pub mod synth;
 pub mod table;
 pub mod weights;

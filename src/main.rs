@@ -53,6 +53,9 @@ enum Command {
         /// Second CSU of the comparison.
         #[arg(long, default_value = ccg_divide::analysis::DEFAULT_CSU_B)]
         csu_b: String,
+        /// Write stage timings and peak memory as JSON to this file (used by `bench`).
+        #[arg(long, hide = true)]
+        timings: Option<PathBuf>,
     },
     /// Write DATA_DIR/conditions.csv and ccg_outcomes.csv: published facts kept, the rest reconstructed by seed.
     Reconstruct {
@@ -67,6 +70,29 @@ enum Command {
         /// none: no regional or CSU effect.
         #[arg(long, value_enum, default_value_t = CalibrateArg::PublishedFindings)]
         calibrate: CalibrateArg,
+    },
+    /// Generate synthetic inputs (N organisations, about ten conditions each) for benchmarks.
+    Synth {
+        #[arg(long)]
+        n: usize,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Time `analyse` end to end and per stage on the default data and on synthetic inputs.
+    Bench {
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+        /// Synthetic sizes (organisations).
+        #[arg(long, value_delimiter = ',', default_value = "1000,10000,100000")]
+        sizes: Vec<usize>,
+        /// Runs per input (median reported).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Write the report here (e.g. BENCHMARKS.md) as well as printing it.
+        #[arg(long)]
+        write: Option<PathBuf>,
     },
     /// Compare the data with every published fact and aggregate (exit 3 on any mismatch).
     CheckData {
@@ -116,6 +142,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             sensitivity_seeds,
             csu_a,
             csu_b,
+            timings,
         } => {
             let opts = AnalyseOptions {
                 weights,
@@ -127,6 +154,13 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 ..AnalyseOptions::new(data_dir, output_dir)
             };
             let s = pipeline::analyse(&opts)?;
+            if let Some(path) = timings {
+                let report = ccg_divide::bench::ChildReport {
+                    stages: s.timings.clone(),
+                    peak_rss_kib: ccg_divide::bench::peak_rss_kib(),
+                };
+                std::fs::write(path, serde_json::to_string(&report)?)?;
+            }
             for w in &s.warnings {
                 eprintln!("warning: {w}");
             }
@@ -184,6 +218,35 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 rec.attempts,
                 reconstructed
             );
+            Ok(exit::OK)
+        }
+        Command::Synth { n, out, seed } => {
+            let rows = ccg_divide::synth::write(&out, n, seed)?;
+            println!(
+                "wrote {n} organisations and {rows} condition rows to {}",
+                out.display()
+            );
+            Ok(exit::OK)
+        }
+        Command::Bench {
+            data_dir,
+            sizes,
+            runs,
+            write,
+        } => {
+            let exe = std::env::current_exe()?;
+            let work =
+                std::env::temp_dir().join(format!("ccg-divide-bench-{}", std::process::id()));
+            let rows = ccg_divide::bench::run(&exe, &data_dir, &sizes, runs.max(1), &work);
+            let _ = std::fs::remove_dir_all(&work);
+            let md = ccg_divide::bench::markdown(
+                &rows?,
+                "cargo run --release -- bench --write BENCHMARKS.md",
+            );
+            print!("{md}");
+            if let Some(path) = write {
+                std::fs::write(path, &md)?;
+            }
             Ok(exit::OK)
         }
         Command::CheckData { data_dir } => {

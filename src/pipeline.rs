@@ -48,6 +48,8 @@ impl AnalyseOptions {
 
 /// Everything computed, before anything is written.
 pub struct Results {
+    /// Seconds spent in each stage, in order.
+    pub timings: Vec<(String, f64)>,
     pub scores: DataFrame,
     pub regions: DataFrame,
     pub csus: DataFrame,
@@ -64,12 +66,31 @@ pub struct RunSummary {
     pub claims: Vec<(String, bool, String)>,
     pub reconstructed_ccgs: usize,
     pub n_ccgs: usize,
+    /// Seconds per stage (ingest, score, …, write), for the benchmark.
+    pub timings: Vec<(String, f64)>,
+}
+
+/// Records how long each named stage took.
+struct Stopwatch(std::time::Instant, Vec<(String, f64)>);
+
+impl Stopwatch {
+    fn new() -> Self {
+        Stopwatch(std::time::Instant::now(), vec![])
+    }
+    fn lap(&mut self, stage: &str) {
+        let now = std::time::Instant::now();
+        self.1
+            .push((stage.to_string(), (now - self.0).as_secs_f64()));
+        self.0 = now;
+    }
 }
 
 /// Run the whole pipeline and write every output atomically.
 pub fn analyse(opts: &AnalyseOptions) -> Result<RunSummary> {
+    let mut clock = Stopwatch::new();
     let inputs = ingest::load(&opts.data_dir, opts.weights.as_deref())?;
     let published = Published::load_if_present(&opts.data_dir)?;
+    clock.lap("ingest + validate");
     let warnings = match &published {
         Some(p) => crate::checkdata::check(&inputs, p)
             .into_iter()
@@ -85,9 +106,15 @@ pub fn analyse(opts: &AnalyseOptions) -> Result<RunSummary> {
     };
     // Prepare the output first: an unwritable output fails fast, before any long computation.
     let staging = Staging::new(&opts.output_dir)?;
-    let results = compute(&inputs, published.as_ref(), opts)?;
-    let files = write_outputs(&results, &inputs, &staging)?;
+    clock.lap("check-data + prepare output");
+    let mut results = compute(&inputs, published.as_ref(), opts)?;
+    let mut stage_times = std::mem::take(&mut results.timings);
+    let files = write_outputs(&results, &inputs, &staging, &mut stage_times)?;
+    clock.0 = std::time::Instant::now();
     staging.commit()?;
+    clock.lap("commit");
+    let mut timings = clock.1;
+    timings.splice(2..2, stage_times);
     let f = &results.findings;
     Ok(RunSummary {
         output_dir: opts.output_dir.clone(),
@@ -100,6 +127,7 @@ pub fn analyse(opts: &AnalyseOptions) -> Result<RunSummary> {
             .collect(),
         reconstructed_ccgs: f.provenance.ccgs_reconstructed,
         n_ccgs: f.provenance.n_ccgs,
+        timings,
     })
 }
 
@@ -109,19 +137,24 @@ pub fn compute(
     published: Option<&Published>,
     opts: &AnalyseOptions,
 ) -> Result<Results> {
+    let mut clock = Stopwatch::new();
     let evidence = ingest::evidence_by_ccg(inputs);
     let ccg_df = frames::ccg_frame(&inputs.ccgs, &evidence)?;
     let cond_df = frames::condition_frame(&inputs.conditions)?;
     let scores = score::composite_scores(&ccg_df, &cond_df, &inputs.weights)?;
     let regions = score::region_summary(&scores)?;
     let csus = score::csu_summary(&scores)?;
+    clock.lap("score + summarise (polars)");
 
     let scored = analysis::scored(&inputs.ccgs, &inputs.conditions, &evidence);
     let score = frames::f64s(&scores, "composite_score")?;
     let compare = (opts.compare.0.as_str(), opts.compare.1.as_str());
     let headline = analysis::headline(&scored, &score, compare);
+    clock.lap("headline + correlations");
     let significance = analysis::significance(&score, &scored.region, opts.permutations, opts.seed);
+    clock.lap("significance (permutations)");
     let intervals = analysis::bootstrap(&scored, &score, compare, opts.bootstrap, opts.seed);
+    clock.lap("bootstrap");
     let robustness = analysis::robustness(&scored, &inputs.weights, compare);
     let confirmed = scored.subset(|i| scored.csu_confirmed[i]);
     let confirmed_ratio =
@@ -136,6 +169,7 @@ pub fn compute(
         )?),
         _ => None,
     };
+    clock.lap("robustness + sensitivity");
     let published_only = published.map(|p| crate::published::published_only(p, &inputs.ccgs));
 
     let provenance = provenance_summary(inputs, &evidence);
@@ -178,7 +212,9 @@ pub fn compute(
         sensitivity,
         seed: opts.seed,
     };
+    clock.lap("findings");
     Ok(Results {
+        timings: clock.1,
         scores,
         regions,
         csus,
@@ -253,7 +289,13 @@ fn provenance_summary(
 }
 
 /// Stages 7–8: charts, tables and findings into the staging directory. Returns the file names.
-pub fn write_outputs(r: &Results, inputs: &Inputs, out: &Staging) -> Result<Vec<String>> {
+pub fn write_outputs(
+    r: &Results,
+    inputs: &Inputs,
+    out: &Staging,
+    timings: &mut Vec<(String, f64)>,
+) -> Result<Vec<String>> {
+    let mut clock = Stopwatch::new();
     let f = &r.findings;
     let p = &f.provenance;
     let note = format!(
@@ -406,6 +448,7 @@ pub fn write_outputs(r: &Results, inputs: &Inputs, out: &Staging) -> Result<Vec<
         )?;
     }
 
+    clock.lap("charts (PNG)");
     // Tables and findings.
     out.write("ccg_scores.csv", report::frame_csv(&r.scores)?)?;
     out.write("region_summary.csv", report::frame_csv(&r.regions)?)?;
@@ -421,6 +464,8 @@ pub fn write_outputs(r: &Results, inputs: &Inputs, out: &Staging) -> Result<Vec<
         .collect();
     out.write("inputs.sha256", manifest)?;
 
+    clock.lap("tables + findings");
+    timings.extend(clock.1);
     let mut files: Vec<String> = std::fs::read_dir(out.path(""))?
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())

@@ -83,10 +83,10 @@ impl Published {
             .rows
             .iter()
             .map(|r| Aggregate {
-                scope: r.fields[agg.req("scope")].clone(),
-                metric: r.fields[agg.req("metric")].clone(),
-                value: r.fields[agg.req("value")].clone(),
-                source_url: r.fields[agg.req("source_url")].clone(),
+                scope: r.fields[agg.req("scope")].to_string(),
+                metric: r.fields[agg.req("metric")].to_string(),
+                value: r.fields[agg.req("value")].to_string(),
+                source_url: r.fields[agg.req("source_url")].to_string(),
             })
             .collect();
 
@@ -112,7 +112,7 @@ impl Published {
                 ods_code: t.cell(row, t.req("ods_code")).non_empty()?.to_string(),
                 name: t
                     .col("name")
-                    .map(|c| row.fields[c].clone())
+                    .map(|c| row.fields[c].to_string())
                     .unwrap_or_default(),
                 conditions: match t.cell(row, t.req("conditions")).optional() {
                     Some(_) => Some(t.cell(row, t.req("conditions")).count()? as u32),
@@ -178,10 +178,10 @@ impl Published {
             .rows
             .iter()
             .map(|r| Fact {
-                ods_code: r.fields[t.req("ods_code")].clone(),
-                fact: r.fields[t.req("fact")].clone(),
-                value: r.fields[t.req("value")].clone(),
-                source_url: r.fields[t.req("source_url")].clone(),
+                ods_code: r.fields[t.req("ods_code")].to_string(),
+                fact: r.fields[t.req("fact")].to_string(),
+                value: r.fields[t.req("value")].to_string(),
+                source_url: r.fields[t.req("source_url")].to_string(),
             })
             .collect();
         Ok(Published {

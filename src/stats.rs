@@ -32,8 +32,20 @@ pub fn quantile_sorted(v: &[f64], q: f64) -> f64 {
     v[lo] + (h - lo as f64) * (v[hi] - v[lo])
 }
 
+/// Median by selection (linear time: it runs inside every resample).
 pub fn median(x: &[f64]) -> f64 {
-    quantile(x, 0.5)
+    let n = x.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let mut v = x.to_vec();
+    let (below, &mut hi, _) = v.select_nth_unstable_by(n / 2, f64::total_cmp);
+    if n % 2 == 1 {
+        hi
+    } else {
+        let lo = below.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lo + hi) / 2.0
+    }
 }
 
 /// Ranks 1..n, ties given their average rank.
@@ -242,6 +254,8 @@ mod tests {
     fn order_statistics_by_hand() {
         assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
         assert_eq!(median(&[5.0, 1.0, 3.0]), 3.0);
+        assert_eq!(median(&[2.0, 2.0, 9.0, 1.0, 7.0, 3.0]), 2.5);
+        assert!(median(&[]).is_nan());
         // type 7: h = 3 * 0.25 = 0.75 → 1 + 0.75 * (2 - 1)
         assert_eq!(quantile(&[1.0, 2.0, 3.0, 4.0], 0.25), 1.75);
         assert_eq!(
