@@ -49,8 +49,11 @@ fn page<'a>(
     register_fonts();
     let root = BitMapBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
-    let (main, footer) = root.split_vertically(HEIGHT - 46);
-    for (i, line) in wrap(note, 150).iter().take(2).enumerate() {
+    // The footer grows to fit the note (up to four lines) so no source text is cut off.
+    let lines = wrap(note, 160);
+    let n_lines = lines.len().clamp(1, 4) as u32;
+    let (main, footer) = root.split_vertically(HEIGHT - 10 - 18 * n_lines);
+    for (i, line) in lines.iter().take(4).enumerate() {
         footer
             .draw_text(
                 line,
@@ -568,11 +571,12 @@ pub fn grouped_bars(
         .label_style((FONT, 15))
         .draw()
         .map_err(err)?;
+    // The regions' colours first, so a region looks the same on every chart.
     let palette = [
-        RGBColor(0, 114, 178),
-        RGBColor(213, 94, 0),
-        RGBColor(0, 158, 115),
-        RGBColor(204, 121, 167),
+        REGION_COLOURS[0],
+        REGION_COLOURS[1],
+        REGION_COLOURS[2],
+        REGION_COLOURS[3],
         RGBColor(86, 180, 233),
     ];
     let width = 0.8 / k as f64;

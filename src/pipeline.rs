@@ -337,7 +337,7 @@ pub fn write_outputs(
         &out.path("region_medians.png"),
         &format!(
             "Median composite score by NHS CB region: highest {}x the lowest",
-            report::num(f.headline.median_ratio)
+            report::approx(f.headline.median_ratio)
         ),
         &format!(
             "Median score (bars: bootstrap 95% interval, {} resamples)",
@@ -371,8 +371,10 @@ pub fn write_outputs(
     charts::horizontal_bars(
         &out.path("csu_scores.png"),
         &format!(
-            "Mean composite score by commissioning support unit: {}x between the two compared",
-            report::num(f.headline.csu_ratio)
+            "Mean composite score by CSU: {} vs {}, {}x",
+            short_csu(&f.compare_csus.0),
+            short_csu(&f.compare_csus.1),
+            report::approx(f.headline.csu_ratio)
         ),
         "Mean composite score per CCG (number of CCGs in brackets; whiskers: bootstrap 95% interval)",
         &csu_bars,
@@ -472,4 +474,10 @@ pub fn write_outputs(
         .collect();
     files.sort();
     Ok(files)
+}
+
+/// "NHS Hertfordshire and Essex CSU" → "Hertfordshire and Essex", for chart titles.
+fn short_csu(name: &str) -> &str {
+    let name = name.strip_prefix("NHS ").unwrap_or(name);
+    name.strip_suffix(" CSU").unwrap_or(name)
 }

@@ -24,6 +24,20 @@ pub fn num(v: f64) -> String {
     }
 }
 
+/// A number for prose and chart titles: three significant figures (CSV files keep `num`).
+pub fn approx(v: f64) -> String {
+    if !v.is_finite() || v == 0.0 {
+        return num(v);
+    }
+    let digits = (2 - v.abs().log10().floor() as i32).max(0) as usize;
+    let s = format!("{v:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 /// A DataFrame as CSV text (RFC 4180 quoting, `\n` line ends).
 pub fn frame_csv(df: &DataFrame) -> anyhow::Result<String> {
     let mut w = csv::WriterBuilder::new()
@@ -144,7 +158,7 @@ fn p_text(p: f64) -> String {
 }
 
 fn ci(i: (f64, f64)) -> String {
-    format!("{} to {}", num(i.0), num(i.1))
+    format!("{} to {}", approx(i.0), approx(i.1))
 }
 
 /// Build the claim rows from the analysis results.
@@ -204,7 +218,7 @@ pub fn claims(
             "about 4x, North of England lowest".into(),
             format!(
                 "{}x ({} median {} / {} median {}); lowest: {}",
-                num(h.median_ratio),
+                approx(h.median_ratio),
                 highest,
                 num(h.region_medians[h.highest_region]),
                 lowest,
@@ -221,10 +235,10 @@ pub fn claims(
             "more than 30x".into(),
             format!(
                 "{}x (mean {} over {} CCGs vs {} over {} CCGs)",
-                num(h.csu_ratio),
-                num(h.csu_a_mean),
+                approx(h.csu_ratio),
+                approx(h.csu_a_mean),
                 h.csu_a_n,
-                num(h.csu_b_mean),
+                approx(h.csu_b_mean),
                 h.csu_b_n
             ),
             h.csu_ratio,
@@ -394,7 +408,14 @@ pub fn findings_markdown(f: &Findings) -> String {
     for (a, b, u, p, adj) in &s.pairwise {
         push(
             &mut md,
-            &format!("| {a} | {b} | {} | {:.4} | {:.4} |", num(*u), p, adj),
+            &format!(
+                "| {a} | {b} | {} | {} | {} |",
+                num(*u),
+                p_text(*p).trim_start_matches("p ").trim_start_matches("= "),
+                p_text(*adj)
+                    .trim_start_matches("p ")
+                    .trim_start_matches("= ")
+            ),
         );
     }
     md.push('\n');
@@ -406,18 +427,18 @@ pub fn findings_markdown(f: &Findings) -> String {
             "{} vs {}: mean score {} (95% interval {}) vs {} (95% interval {}); ratio {} (95% interval {}).",
             f.compare_csus.0,
             f.compare_csus.1,
-            num(f.headline.csu_a_mean),
+            approx(f.headline.csu_a_mean),
             ci(f.intervals.csu_a_mean),
-            num(f.headline.csu_b_mean),
+            approx(f.headline.csu_b_mean),
             ci(f.intervals.csu_b_mean),
-            num(f.headline.csu_ratio),
+            approx(f.headline.csu_ratio),
             ci(f.intervals.csu_ratio)
         ),
     );
     match f.csu_ratio_confirmed_only {
         Some(r) => push(
             &mut md,
-            &format!(" Counting only CCGs whose CSU is confirmed by a source (named or area-level): ratio {}.\n", num(r)),
+            &format!(" Counting only CCGs whose CSU is confirmed by a source (named or area-level): ratio {}.\n", approx(r)),
         ),
         None => push(&mut md, "\n"),
     }
@@ -442,8 +463,8 @@ pub fn findings_markdown(f: &Findings) -> String {
                 0 => pct(r.headline.share_with_conditions),
                 1 => format!("rho {:.2}", r.headline.size.r),
                 2 => format!("rho {:.2}", r.headline.deprivation.r),
-                3 => format!("{}x", num(r.headline.median_ratio)),
-                _ => format!("{}x", num(r.headline.csu_ratio)),
+                3 => format!("{}x", approx(r.headline.median_ratio)),
+                _ => format!("{}x", approx(r.headline.csu_ratio)),
             };
             line.push_str(&format!(
                 " {} ({}) |",
@@ -618,6 +639,11 @@ mod tests {
         assert_eq!(num(1.0 / 3.0), "0.3333");
         assert_eq!(num(f64::INFINITY), "inf");
         assert_eq!(num(f64::NAN), "");
+        assert_eq!(approx(31.392), "31.4");
+        assert_eq!(approx(103.4091), "103");
+        assert_eq!(approx(0.46153), "0.462");
+        assert_eq!(approx(4.0), "4");
+        assert_eq!(approx(-0.1299), "-0.13");
     }
 
     #[test]
