@@ -164,11 +164,14 @@ def main():
     ev_path = os.path.join(a.data, "published", "csu_evidence.csv")
     if os.path.exists(ev_path):
         for r in read(ev_path):
-            if r["basis"] not in ("named", "area"):
-                sys.exit(f"{ev_path}: basis must be named or area, got {r['basis']!r}")
+            # named / area: as the csu_basis codes; later: a CCG-specific source from after
+            # April 2013 that agrees with the reference (recorded, but the basis is unchanged).
+            if r["basis"] not in ("named", "area", "later"):
+                sys.exit(f"{ev_path}: basis must be named, area or later, got {r['basis']!r}")
             prev = overrides.get(r["ods_code"])
             # A CCG-specific source beats an area-level one; the first of equal rank is kept.
-            if prev is None or (prev["basis"] == "area" and r["basis"] == "named"):
+            rank = {"later": 0, "area": 1, "named": 2}
+            if prev is None or rank[r["basis"]] > rank[prev["basis"]]:
                 overrides[r["ods_code"]] = r
 
     # 1. ccgs.csv
@@ -180,7 +183,11 @@ def main():
         if not csu:
             basis = "unknown"
         o = overrides.get(code)
-        if o:
+        if o and o["basis"] == "later":
+            if o["csu"] != csu:
+                sys.exit(f"{ev_path}: {code}: a 'later' source must agree with the reference")
+            csu_source = f"{csu_source}; later CCG-specific source agrees: {o['note']} ({o['source_url']})"
+        elif o:
             if o["csu"] != csu:
                 csu_source = f"{o['note']} ({o['source_url']}); reference had {csu} ({e['csu_basis']})"
             else:

@@ -1,0 +1,398 @@
+//! The embedded default data (issue: embedded default data): the reconstruction keeps every
+//! published fact, meets every published aggregate for several seeds and both calibrations, is
+//! deterministic per seed, the repo's data is exactly what `reconstruct` writes with the
+//! documented seed, and `check-data` flags a hand-broken copy.
+//!
+//! The golden figures below are the published ones (BMJ, HSJ, Healthcare Leader), typed in from
+//! the sources, and the checks are done here on the CSV files directly, not through the
+//! program's own `check-data` (which is tested separately, at the end).
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_ccg-divide");
+
+fn repo_data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
+}
+
+/// A data dir holding the reference inputs (no conditions yet), ready for `reconstruct`.
+fn inputs_copy() -> common::TempDir {
+    let t = common::tempdir().unwrap();
+    let src = repo_data();
+    std::fs::copy(src.join("ccgs.csv"), t.path().join("ccgs.csv")).unwrap();
+    std::fs::copy(src.join("weights.toml"), t.path().join("weights.toml")).unwrap();
+    std::fs::create_dir(t.path().join("published")).unwrap();
+    for f in std::fs::read_dir(src.join("published")).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), t.path().join("published").join(f.file_name())).unwrap();
+    }
+    t
+}
+
+fn run(args: &[&str]) -> std::process::Output {
+    Command::new(BIN).args(args).output().unwrap()
+}
+
+fn reconstruct(dir: &Path, seed: u64, calibrate: &str) {
+    let d = dir.to_str().unwrap();
+    let out = run(&[
+        "reconstruct",
+        "--data-dir",
+        d,
+        "--out-dir",
+        d,
+        "--seed",
+        &seed.to_string(),
+        "--calibrate",
+        calibrate,
+    ]);
+    assert!(
+        out.status.success(),
+        "reconstruct seed {seed} {calibrate} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn records(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            header
+                .iter()
+                .cloned()
+                .zip(rec.iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+#[derive(Default, Debug)]
+struct Ccg {
+    region: String,
+    wave: u8,
+    rows: u32,
+    directed_rows: u32,
+    max_level: u8,
+    /// (criterion, level, provenance)
+    items: Vec<(String, u8, String)>,
+}
+
+fn load(dir: &Path) -> BTreeMap<String, Ccg> {
+    let mut ccgs: BTreeMap<String, Ccg> = records(&dir.join("ccgs.csv"))
+        .into_iter()
+        .map(|r| {
+            (
+                r["ods_code"].clone(),
+                Ccg {
+                    region: r["region"].clone(),
+                    ..Ccg::default()
+                },
+            )
+        })
+        .collect();
+    for r in records(&dir.join("ccg_outcomes.csv")) {
+        ccgs.get_mut(&r["ods_code"]).unwrap().wave = r["wave"].parse().unwrap();
+    }
+    for r in records(&dir.join("conditions.csv")) {
+        let c = ccgs
+            .get_mut(&r["ods_code"])
+            .expect("condition for a known CCG");
+        let level: u8 = r["support_level"].parse().unwrap();
+        c.rows += 1;
+        c.directed_rows += u32::from(r["legal_direction"] == "true");
+        c.max_level = c.max_level.max(level);
+        c.items
+            .push((r["criterion"].clone(), level, r["provenance"].clone()));
+    }
+    ccgs
+}
+
+/// The 15 CCGs given legal directions at authorisation, as named in the wave reports.
+const DIRECTED: [&str; 15] = [
+    "03M", "03Q", "04G", "05F", "06N", "07G", "07V", "07X", "08M", "08W", "09F", "09L", "09W",
+    "99E", "99K",
+];
+
+/// Every published fact and aggregate, checked on the files themselves.
+fn assert_published_facts_hold(dir: &Path, label: &str) {
+    let ccgs = load(dir);
+    assert_eq!(ccgs.len(), 211, "{label}");
+
+    // Per wave: CCGs, fully authorised, with conditions (incl. directed), directed.
+    let published = [
+        (34, 8, 26, 0),
+        (67, 19, 48, 3),
+        (62, 6, 56, 5),
+        (48, 10, 38, 7),
+    ];
+    for (w, &(size, full, with, directed)) in published.iter().enumerate() {
+        let members: Vec<&Ccg> = ccgs.values().filter(|c| c.wave as usize == w + 1).collect();
+        let n_with = members.iter().filter(|c| c.rows > 0).count();
+        let n_dir = members.iter().filter(|c| c.directed_rows > 0).count();
+        assert_eq!(
+            (members.len(), members.len() - n_with, n_with, n_dir),
+            (size, full, with, directed),
+            "{label}: wave {} totals",
+            w + 1
+        );
+    }
+    let wave = |w: u8| ccgs.values().filter(move |c| c.wave == w);
+    // Wave 1: 1 to 14 conditions, levels I-III only, 9 CCGs with a level-III condition.
+    assert_eq!(wave(1).map(|c| c.rows).max(), Some(14), "{label}");
+    assert!(
+        wave(1).all(|c| c.max_level <= 3),
+        "{label}: wave 1 above level III"
+    );
+    assert_eq!(wave(1).filter(|c| c.max_level == 3).count(), 9, "{label}");
+    // Wave 2: undirected CCGs have at most 22 conditions at levels I-III, 17 with level III;
+    // Herts Valleys' 28 is the wave's maximum.
+    let undirected2: Vec<&Ccg> = wave(2).filter(|c| c.directed_rows == 0).collect();
+    assert_eq!(
+        undirected2.iter().map(|c| c.rows).max(),
+        Some(22),
+        "{label}"
+    );
+    assert!(undirected2.iter().all(|c| c.max_level <= 3), "{label}");
+    assert_eq!(
+        undirected2.iter().filter(|c| c.max_level == 3).count(),
+        17,
+        "{label}"
+    );
+    assert_eq!(wave(2).map(|c| c.rows).max(), Some(28), "{label}");
+
+    // National: 43 fully authorised, 168 with conditions, the 15 named CCGs directed, each
+    // with a directed condition at level IV or above, and no one else directed.
+    assert_eq!(ccgs.values().filter(|c| c.rows == 0).count(), 43, "{label}");
+    let directed: BTreeSet<&str> = ccgs
+        .iter()
+        .filter(|(_, c)| c.directed_rows > 0)
+        .map(|(k, _)| k.as_str())
+        .collect();
+    assert_eq!(directed, DIRECTED.into_iter().collect(), "{label}");
+    for code in DIRECTED {
+        assert!(ccgs[code].max_level >= 4, "{label}: {code} below level IV");
+    }
+    for c in ccgs.values() {
+        for (_, level, _) in &c.items {
+            assert!(
+                *level < 4 || c.directed_rows > 0,
+                "{label}: level IV+ without a direction"
+            );
+        }
+    }
+    // Directed CCGs by region: North 2, Midlands and East 5, London 4, South 4.
+    let by_region = |r: &str| DIRECTED.iter().filter(|c| ccgs[**c].region == r).count();
+    assert_eq!(
+        [
+            by_region("North of England"),
+            by_region("Midlands and East of England"),
+            by_region("London"),
+            by_region("South of England")
+        ],
+        [2, 5, 4, 4],
+        "{label}"
+    );
+    // Midlands and East: 61 CCGs averaging 6 conditions (366 in all), 15 directions.
+    let me: Vec<&Ccg> = ccgs
+        .values()
+        .filter(|c| c.region == "Midlands and East of England")
+        .collect();
+    assert_eq!(me.len(), 61, "{label}");
+    assert_eq!(me.iter().map(|c| c.rows).sum::<u32>(), 366, "{label}");
+    assert_eq!(
+        me.iter().map(|c| c.directed_rows).sum::<u32>(),
+        15,
+        "{label}"
+    );
+
+    // Every published per-CCG count, as the data files in data/published state it.
+    let mut n_counts = 0;
+    for o in records(&dir.join("published/outcomes.csv")) {
+        let c = &ccgs[&o["ods_code"]];
+        if !o["conditions"].is_empty() {
+            n_counts += 1;
+            assert_eq!(
+                c.rows.to_string(),
+                o["conditions"],
+                "{label}: {} count",
+                o["ods_code"]
+            );
+        }
+        assert_eq!(
+            c.directed_rows > 0,
+            o["legal_direction"] == "true",
+            "{label}: {}",
+            o["ods_code"]
+        );
+        if !o["top_level"].is_empty() {
+            assert_eq!(c.max_level.to_string(), o["top_level"], "{label}");
+        }
+    }
+    assert_eq!(n_counts, 31, "published exact initial counts");
+    // Hand-checked examples from the sources: Medway 24 with 3.1.1C at level IV; North East
+    // Essex one level-I condition; Surrey Heath's seven named criteria.
+    assert_eq!(ccgs["09W"].rows, 24);
+    assert!(ccgs["09W"]
+        .items
+        .contains(&("3.1.1C".into(), 4, "published".into())));
+    assert_eq!(
+        ccgs["06T"].items,
+        vec![(String::new(), 1, "published".into())]
+    );
+    let sh: BTreeSet<&str> = ccgs["10C"].items.iter().map(|i| i.0.as_str()).collect();
+    assert_eq!(
+        sh,
+        ["1.3B", "4.2.1E", "4.2.3D", "5.3B", "5.3C", "6.4F", "6.4G"]
+            .into_iter()
+            .collect()
+    );
+    // Every itemised condition with a published level is kept as a published row.
+    for it in records(&dir.join("published/itemised_conditions.csv")) {
+        if it["support_level"].is_empty() {
+            continue;
+        }
+        let want = (
+            it["criterion"].clone(),
+            it["support_level"].parse::<u8>().unwrap(),
+            "published".to_string(),
+        );
+        assert!(
+            ccgs[&it["ods_code"]].items.contains(&want),
+            "{label}: {want:?} of {} lost",
+            it["ods_code"]
+        );
+    }
+    // The published waves are kept.
+    for r in records(&dir.join("ccgs.csv")) {
+        if !r["wave"].is_empty() {
+            assert_eq!(
+                ccgs[&r["ods_code"]].wave.to_string(),
+                r["wave"],
+                "{label}: wave of {}",
+                r["ods_code"]
+            );
+        }
+    }
+}
+
+#[test]
+fn repo_data_keeps_every_published_fact() {
+    assert_published_facts_hold(&repo_data(), "repo data");
+}
+
+#[test]
+fn every_aggregate_holds_for_several_seeds_and_both_calibrations() {
+    for calibrate in ["published-findings", "none"] {
+        for seed in [1, 7, 99] {
+            let t = inputs_copy();
+            reconstruct(t.path(), seed, calibrate);
+            assert_published_facts_hold(t.path(), &format!("seed {seed} {calibrate}"));
+            // The program's own checker agrees.
+            let out = run(&["check-data", "--data-dir", t.path().to_str().unwrap()]);
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(out.status.success(), "seed {seed} {calibrate}:\n{text}");
+            assert!(text.contains(" 0 MISMATCH"), "{text}");
+        }
+    }
+}
+
+#[test]
+fn repo_data_is_exactly_what_reconstruct_writes_with_the_documented_seed() {
+    let t = inputs_copy();
+    reconstruct(t.path(), 2013, "published-findings");
+    for f in ["conditions.csv", "ccg_outcomes.csv"] {
+        let ours = std::fs::read(t.path().join(f)).unwrap();
+        let repo = std::fs::read(repo_data().join(f)).unwrap();
+        assert!(
+            ours == repo,
+            "data/{f} differs from `reconstruct --seed 2013`: regenerate it (see data/README.md)"
+        );
+    }
+}
+
+#[test]
+fn reconstruction_is_deterministic_per_seed() {
+    for calibrate in ["published-findings", "none"] {
+        let a = inputs_copy();
+        let b = inputs_copy();
+        let c = inputs_copy();
+        reconstruct(a.path(), 5, calibrate);
+        reconstruct(b.path(), 5, calibrate);
+        reconstruct(c.path(), 6, calibrate);
+        let read = |d: &common::TempDir| std::fs::read(d.path().join("conditions.csv")).unwrap();
+        assert_eq!(
+            read(&a),
+            read(&b),
+            "{calibrate}: same seed, different bytes"
+        );
+        assert_ne!(read(&a), read(&c), "{calibrate}: seed has no effect");
+    }
+}
+
+#[test]
+fn check_data_flags_a_hand_broken_copy() {
+    let t = inputs_copy();
+    reconstruct(t.path(), 2013, "published-findings");
+    let dir = t.path().to_str().unwrap();
+    assert!(run(&["check-data", "--data-dir", dir]).status.success());
+    // Drop one of Medway's 24 conditions (a row that is not its directed one).
+    let path = t.path().join("conditions.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut dropped = false;
+    let broken: String = text
+        .lines()
+        .filter(|l| {
+            if !dropped && l.starts_with("09W,") && l.contains(",false,") {
+                dropped = true;
+                return false;
+            }
+            true
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(dropped);
+    std::fs::write(&path, broken).unwrap();
+
+    // ccg_outcomes.csv still says 24: ingest itself refuses, naming file, line and column.
+    let out = run(&["check-data", "--data-dir", dir]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("ccg_outcomes.csv: line ") && stderr.contains("09W"),
+        "{stderr}"
+    );
+
+    // Break the outcome table consistently too: now check-data's table shows the mismatch.
+    let outcomes = t.path().join("ccg_outcomes.csv");
+    let text = std::fs::read_to_string(&outcomes).unwrap();
+    let fixed: String = text
+        .lines()
+        .map(|l| {
+            let mut f: Vec<String> = l.split(',').map(String::from).collect();
+            if f[0] == "09W" {
+                assert_eq!(f[3], "24");
+                f[3] = "23".into();
+            }
+            format!("{}\n", f.join(","))
+        })
+        .collect();
+    std::fs::write(&outcomes, fixed).unwrap();
+    let out = run(&["check-data", "--data-dir", dir]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    let flagged: Vec<&str> = stdout.lines().filter(|l| l.contains("MISMATCH")).collect();
+    assert!(
+        flagged
+            .iter()
+            .any(|l| l.contains("09W") && l.contains("24") && l.contains("23")),
+        "{stdout}"
+    );
+    // Midlands and East is untouched, so its average still checks out.
+    assert!(!flagged.iter().any(|l| l.contains("midlands")), "{stdout}");
+}
