@@ -277,6 +277,10 @@ def main():
                           ("review_may2014", "ccgs_with_conditions"), ("review_may2014", "ccgs_with_directions")]:
         g = src[(scope, metric)]
         out.append([scope, metric, g["value"], g["source_url"], "review after authorisation (not checked against the data)"])
+    g = src[("review_may2014", "ccgs_with_conditions")]
+    assert "all northern CCGs fully authorised" in g["note"]
+    out.append(["review_may2014", "ccgs_with_conditions_north", "0", g["source_url"],
+                "the source says every northern CCG was by then fully authorised"])
     write(os.path.join(a.data, "published", "aggregates.csv"), ["scope", "metric", "value", "source_url", "note"], out)
 
     # 3. outcomes.csv: every CCG with a published initial count or legal directions.

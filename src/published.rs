@@ -3,7 +3,7 @@
 
 use crate::error::InputError;
 use crate::ingest::{parse_support_level, Ccg, REGIONS};
-use crate::report::PublishedOnly;
+use crate::report::{ConditionalNorthVsRest, PublishedOnly};
 use crate::table::{self, Schema};
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -290,7 +290,33 @@ pub fn published_only(p: &Published, ccgs: &[Ccg]) -> PublishedOnly {
             reviews.push((label.to_string(), set.len(), by_region(&set)));
         }
     }
+    // May 2014: national count still conditional and the North's (published as "all northern
+    // CCGs fully authorised"), so North vs the rest needs no per-CCG data.
+    let conditional_may2014 = match (
+        p.aggregate("review_may2014", "ccgs_with_conditions"),
+        p.aggregate("review_may2014", "ccgs_with_conditions_north"),
+    ) {
+        (Some(all), Some(north)) if north <= all => {
+            let north_n = n_region[0];
+            let rest_n: usize = n_region[1..].iter().sum();
+            let (nw, rw) = (north as usize, (all - north) as usize);
+            (nw <= north_n && rw <= rest_n).then(|| ConditionalNorthVsRest {
+                north_conditional: nw,
+                north_ccgs: north_n,
+                rest_conditional: rw,
+                rest_ccgs: rest_n,
+                fisher_p: crate::stats::fisher_exact(
+                    nw as u64,
+                    (north_n - nw) as u64,
+                    rw as u64,
+                    (rest_n - rw) as u64,
+                ),
+            })
+        }
+        _ => None,
+    };
     PublishedOnly {
+        conditional_may2014,
         directions_by_region: (0..4).map(|r| (REGIONS[r].to_string(), n_region[r], directed[r])).collect(),
         fisher_p_north_vs_rest: fisher,
         reviews,

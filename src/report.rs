@@ -124,7 +124,19 @@ pub struct PublishedOnly {
     pub fisher_p_north_vs_rest: f64,
     /// Per published review: label, total CCGs under directions, and by region.
     pub reviews: Vec<(String, usize, [usize; 4])>,
+    /// Still conditional in May 2014 (published totals): North (with, of n), rest (with, of n),
+    /// Fisher's exact p for North vs the rest.
+    pub conditional_may2014: Option<ConditionalNorthVsRest>,
     pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConditionalNorthVsRest {
+    pub north_conditional: usize,
+    pub north_ccgs: usize,
+    pub rest_conditional: usize,
+    pub rest_ccgs: usize,
+    pub fisher_p: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -540,6 +552,21 @@ pub fn findings_markdown(f: &Findings) -> String {
                         ),
                     );
                 }
+            }
+            if let Some(c) = &po.conditional_may2014 {
+                push(
+                    &mut md,
+                    &format!(
+                        "\nStill authorised with conditions at the May 2014 review (published totals): North of England {} of {} CCGs, \
+                         the rest {} of {} ({}); Fisher's exact test, North vs the rest: {}.",
+                        c.north_conditional,
+                        c.north_ccgs,
+                        c.rest_conditional,
+                        c.rest_ccgs,
+                        pct(c.rest_conditional as f64 / c.rest_ccgs.max(1) as f64),
+                        p_text(c.fisher_p)
+                    ),
+                );
             }
             for n in &po.notes {
                 push(&mut md, &format!("\n{n}"));

@@ -396,3 +396,44 @@ fn check_data_flags_a_hand_broken_copy() {
     // Midlands and East is untouched, so its average still checks out.
     assert!(!flagged.iter().any(|l| l.contains("midlands")), "{stdout}");
 }
+
+#[test]
+fn published_only_evidence_matches_hand_computed_fisher_tests() {
+    let out_dir = common::tempdir().unwrap();
+    let out = run(&[
+        "analyse",
+        "--data-dir",
+        repo_data().to_str().unwrap(),
+        "--output-dir",
+        out_dir.path().join("out").to_str().unwrap(),
+        "--bootstrap",
+        "100",
+        "--permutations",
+        "100",
+        "--sensitivity-seeds",
+        "0",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.path().join("out/findings.json")).unwrap())
+            .unwrap();
+    let po = &json["published_only"];
+    // May 2014: 19 CCGs still conditional, none in the North (68 CCGs) → 0/68 vs 19/143.
+    // Two-sided Fisher by hand (hypergeometric, N = 211, K = 19, n = 68): only tables no more
+    // likely than k = 0 count, P(k = 0) = C(192,68)/C(211,68) = 0.000533300 (python math.comb).
+    let c = &po["conditional_may2014"];
+    assert_eq!(c["north_conditional"], 0);
+    assert_eq!(c["north_ccgs"], 68);
+    assert_eq!(c["rest_conditional"], 19);
+    assert_eq!(c["rest_ccgs"], 143);
+    let p = c["fisher_p"].as_f64().unwrap();
+    assert!((p - 0.000_533_300_0).abs() < 1e-8, "{p}");
+    // Directions at authorisation: North 2 of 68 vs the rest 13 of 143; two-sided Fisher by
+    // hand = 0.15164 (sum of hypergeometric probabilities <= P(k = 2), N = 211, K = 15, n = 68).
+    let p = po["fisher_p_north_vs_rest"].as_f64().unwrap();
+    assert!((p - 0.151_638_5).abs() < 1e-6, "{p}");
+}
