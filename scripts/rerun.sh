@@ -20,13 +20,15 @@
 #   other  analyse was killed by a signal (128 + signal number) or exited with another code
 #
 # Environment:
-#   CCG_DIVIDE_BIN    use this binary instead of building one (tests set it)
+#   CCG_DIVIDE_BIN    use this binary instead of building one (tests set it); a bare name is
+#                     looked up on PATH
 #   CARGO_TARGET_DIR  where `cargo build --release` puts it [default: $HOME/.cache/ccg-divide-target]
 #   RERUN_LOG         default for --log  [default: logs/rerun.log in the project root]
 #   RERUN_LOCK        default for --lock [default: OUTPUT-DIR.lock, i.e. output.lock]
 #
-# Relative paths given as options or in RERUN_LOG/RERUN_LOCK are taken relative to the directory
-# you ran the script from; the defaults are relative to the project root (the script cds there).
+# Relative paths given as options or in RERUN_LOG/RERUN_LOCK/CCG_DIVIDE_BIN are taken relative to
+# the directory you ran the script from; the defaults are relative to the project root (the script
+# cds there).
 
 set -euo pipefail
 
@@ -144,6 +146,10 @@ output_dir=${output_dir:-output}
 log_file=${log_file:-logs/rerun.log}
 # Beside the output directory, never inside it: analyse replaces that directory by rename.
 lock_file=${lock_file:-$output_dir.lock}
+# The defaults above are relative to the project root; make the log and lock paths absolute so
+# messages (the stderr summary names the log) point at the right file from any directory.
+[[ $log_file == /* ]] || log_file=$project_root/$log_file
+[[ $lock_file == /* ]] || lock_file=$project_root/$lock_file
 weights_path=${weights:-$data_dir/weights.toml}
 manifest=$output_dir/inputs.sha256
 
@@ -194,7 +200,7 @@ finish() {
     if ((code != 0)); then
         printf 'rerun.sh: FAILED with exit %d (%s) after %ds%s; log: %s\n' \
             "$code" "$(describe_exit "$code")" "$SECONDS" "${detail:+: $detail}" \
-            "$(user_path "$log_file")" >&2
+            "$log_file" >&2
     fi
     exit "$code"
 }
@@ -204,9 +210,36 @@ cleanup() {
     if [[ -n $capture ]]; then rm -f -- "$capture"; fi
 }
 trap cleanup EXIT
+
+# Long steps (waiting for the lock, cargo build, analyse) run in the background while this shell
+# `wait`s for them: bash runs a trap only once a foreground command has finished, but a trapped
+# signal interrupts `wait` at once. The trap then stops that step (with SIGTERM: background
+# commands ignore SIGINT) before logging and exiting, so a killed rerun does not leave analyse
+# running on, or report "interrupted" only after analyse has replaced the outputs.
+# Usage: `COMMAND & child_pid=$!; wait_child || status=$?` (redirections stay on COMMAND, so
+# that the trap, which runs inside wait_child, still writes its summary to our stderr).
+child_pid=
+wait_child() {
+    local status=0
+    wait "$child_pid" || status=$?
+    child_pid=
+    return "$status"
+}
+on_signal() {
+    local sig=$1 code
+    code=$((128 + $(kill -l "$sig")))
+    trap - "$sig"
+    if [[ -n $child_pid ]]; then
+        kill -TERM "$child_pid" 2>/dev/null || true
+        wait "$child_pid" 2>/dev/null || true
+        child_pid=
+    fi
+    log "interrupted by SIG$sig"
+    finish "$code" interrupted "interrupted by SIG$sig"
+}
 for sig in INT TERM HUP; do
     # shellcheck disable=SC2064  # expand $sig now
-    trap "log 'interrupted by SIG$sig'; trap - EXIT; cleanup; exit \$((128 + \$(kill -l $sig)))" "$sig"
+    trap "on_signal $sig" "$sig"
 done
 
 SECONDS=0
@@ -235,7 +268,9 @@ if ((lock_rc == 75)); then
     log "lock $lock_file is held by another run; waiting"
     wait_start=$SECONDS
     lock_rc=0
-    flock 9 || lock_rc=$?
+    flock 9 </dev/null &
+    child_pid=$!
+    wait_child || lock_rc=$?
     ((lock_rc == 0)) && log "waited $((SECONDS - wait_start))s for lock $lock_file"
 fi
 if ((lock_rc != 0)); then
@@ -280,12 +315,14 @@ inputs_unchanged() {
         fi
     done
     # Optional inputs (ccg_outcomes.csv, published/...) that appeared or changed since then.
+    # -L: follow symlinks, so a data dir that is itself a symlink (or holds symlinked files) is
+    # searched and the targets' times compared; without it find would not descend at all.
     while IFS= read -r -d '' path; do
         if [[ -z ${listed["$path"]:-} ]]; then
             echo "$path is newer than the last successful run"
             return 1
         fi
-    done < <(find "$data_dir" -mindepth 1 -name '.*' -prune -o -type f -newer "$manifest" -print0 2>/dev/null)
+    done < <(find -L "$data_dir" -mindepth 1 -name '.*' -prune -o -type f -newer "$manifest" -print0 2>/dev/null)
     return 0
 }
 
@@ -301,7 +338,12 @@ fi
 # ---------------------------------------------------------------------------------- binary
 
 if [[ -n ${CCG_DIVIDE_BIN:-} ]]; then
-    bin=$CCG_DIVIDE_BIN
+    # Like the other paths: relative to where the script was run (we have cd'd since); a bare
+    # name is looked up on PATH.
+    case $CCG_DIVIDE_BIN in
+        */*) bin=$(user_path "$CCG_DIVIDE_BIN") ;;
+        *) bin=$(type -P -- "$CCG_DIVIDE_BIN" || printf '%s' "$CCG_DIVIDE_BIN") ;;
+    esac
     if [[ ! -f $bin || ! -x $bin ]]; then
         log "CCG_DIVIDE_BIN=$bin is not an executable file"
         finish "$EX_BUILD" failed "CCG_DIVIDE_BIN=$bin is not an executable file"
@@ -319,7 +361,9 @@ else
     log "building: cargo build --release --quiet (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
     build_start=$SECONDS
     build_rc=0
-    cargo build --release --quiet >>"$log_file" 2>&1 9>&- || build_rc=$?
+    cargo build --release --quiet >>"$log_file" 2>&1 9>&- </dev/null &
+    child_pid=$!
+    wait_child || build_rc=$?
     if ((build_rc != 0)); then
         log "cargo build failed with exit $build_rc after $((SECONDS - build_start))s (output above)"
         finish "$EX_BUILD" failed "cargo build failed"
@@ -334,10 +378,15 @@ capture=$(mktemp "${TMPDIR:-/tmp}/ccg-divide-rerun.XXXXXX")
 log "running: $bin ${analyse_args[*]}"
 printf -- '----- analyse output (pid %d) -----\n' "$$" >>"$log_file"
 analyse_start=$SECONDS
-set +e
-"$bin" "${analyse_args[@]}" 2>&1 9>&- </dev/null | tee -- "$capture" >>"$log_file"
-rc=${PIPESTATUS[0]}
-set -e
+# analyse's output goes to the log as it is written, and to $capture for the stderr summary.
+exec 8> >(exec tee -- "$capture" >>"$log_file" 9>&-)
+tee_pid=$!
+rc=0
+"$bin" "${analyse_args[@]}" >&8 2>&1 8>&- 9>&- </dev/null &
+child_pid=$!
+wait_child || rc=$?
+exec 8>&-
+wait "$tee_pid" 2>/dev/null || true
 printf -- '----- end of analyse output (pid %d) -----\n' "$$" >>"$log_file"
 log "analyse exited with status $rc after $((SECONDS - analyse_start))s"
 
