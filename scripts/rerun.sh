@@ -150,6 +150,14 @@ lock_file=${lock_file:-$output_dir.lock}
 # messages (the stderr summary names the log) point at the right file from any directory.
 [[ $log_file == /* ]] || log_file=$project_root/$log_file
 [[ $lock_file == /* ]] || lock_file=$project_root/$lock_file
+# A lock (or log) inside the output directory would vanish when analyse swaps that directory in.
+abs_output=$output_dir
+[[ $abs_output == /* ]] || abs_output=$project_root/$abs_output
+for f in "$lock_file" "$log_file"; do
+    if [[ $f == "$abs_output"/* ]]; then
+        die_usage "$f is inside the output directory $abs_output, which analyse replaces on every run"
+    fi
+done
 weights_path=${weights:-$data_dir/weights.toml}
 manifest=$output_dir/inputs.sha256
 

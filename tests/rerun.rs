@@ -750,6 +750,21 @@ fn usage_errors_exit_2() {
             .stderr,
     );
     assert!(err.contains("unknown argument '--bogus'"), "{err}");
+    // A lock inside the output directory would be swapped away with it: refused.
+    let inside = ws.out.join("rerun.lock");
+    let o = bare_cmd(ws.path(), &ws.tmp)
+        .arg("--output-dir")
+        .arg(&ws.out)
+        .arg("--lock")
+        .arg(&inside)
+        .output()
+        .unwrap();
+    assert_exit(&o, 2);
+    assert!(
+        text(&o.stderr).contains("inside the output directory"),
+        "{}",
+        describe(&o)
+    );
     // Nothing ran and nothing was written.
     assert!(!ws.log.exists() && !ws.out.exists() && !ws.lock.exists());
 
