@@ -182,28 +182,23 @@ pub fn load(data_dir: &Path, weights: Option<&Path>) -> Result<Inputs, InputErro
         return Err(InputError::file(data_dir, "data directory not found"));
     }
     let mut files = Vec::new();
-    let mut read = |name: &str, schema: &Schema| -> Result<Table, InputError> {
-        let path = data_dir.join(name);
-        let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => InputError::file(&path, "file not found"),
-            _ => InputError::file(&path, format!("cannot read file: {e}")),
-        })?;
-        files.push(InputFile {
-            path: path.clone(),
-            sha256: sha256_hex(&bytes),
-        });
-        table::parse(&path, &bytes, schema)
-    };
-    let ccg_table = read(CCGS_FILE, &CCG_SCHEMA)?;
-    let condition_table = read(CONDITIONS_FILE, &CONDITION_SCHEMA)?;
-    let outcome_table = if data_dir.join(OUTCOMES_FILE).exists() {
-        Some(read(OUTCOMES_FILE, &OUTCOME_SCHEMA)?)
+    let dir = |name: &str| data_dir.join(name);
+    let ccgs = read_hashed(&dir(CCGS_FILE), &mut files, |path, bytes| {
+        parse_ccgs(&table::parse(path, bytes, &CCG_SCHEMA)?)
+    })?;
+    let known: HashSet<&str> = ccgs.iter().map(|c| c.ods_code.as_str()).collect();
+    let conditions = read_hashed(&dir(CONDITIONS_FILE), &mut files, |path, bytes| {
+        parse_conditions(path, bytes, &known)
+    })?;
+    let outcome_table = if dir(OUTCOMES_FILE).exists() {
+        Some(read_hashed(
+            &dir(OUTCOMES_FILE),
+            &mut files,
+            |path, bytes| table::parse(path, bytes, &OUTCOME_SCHEMA),
+        )?)
     } else {
         None
     };
-    let ccgs = parse_ccgs(&ccg_table)?;
-    let known: HashSet<&str> = ccgs.iter().map(|c| c.ods_code.as_str()).collect();
-    let conditions = parse_conditions(&condition_table, &known)?;
     let outcomes = outcome_table
         .map(|t| parse_outcomes(&t, &ccgs, &conditions))
         .transpose()?;
@@ -229,6 +224,29 @@ pub fn load(data_dir: &Path, weights: Option<&Path>) -> Result<Inputs, InputErro
         weights,
         files,
     })
+}
+
+/// Read a file and parse it with `parse`, recording its SHA-256 (computed on the second core
+/// while this one parses: with large inputs both take a while).
+fn read_hashed<T>(
+    path: &Path,
+    files: &mut Vec<InputFile>,
+    parse: impl FnOnce(&Path, &[u8]) -> Result<T, InputError>,
+) -> Result<T, InputError> {
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => InputError::file(path, "file not found"),
+        _ => InputError::file(path, format!("cannot read file: {e}")),
+    })?;
+    let (sha256, parsed) = std::thread::scope(|s| {
+        let hash = s.spawn(|| sha256_hex(&bytes));
+        let parsed = parse(path, &bytes);
+        (hash.join().expect("hashing thread"), parsed)
+    });
+    files.push(InputFile {
+        path: path.to_path_buf(),
+        sha256,
+    });
+    parsed
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -298,26 +316,37 @@ pub fn parse_ccgs(t: &Table) -> Result<Vec<Ccg>, InputError> {
 
 /// Support level as 1–6, also accepting Roman numerals I–VI as printed in the NHS CB tables.
 pub fn parse_support_level(s: &str) -> Option<u8> {
-    let n = match s.trim().to_ascii_uppercase().as_str() {
-        "1" | "I" => 1,
-        "2" | "II" => 2,
-        "3" | "III" => 3,
-        "4" | "IV" => 4,
-        "5" | "V" => 5,
-        "6" | "VI" => 6,
-        _ => return None,
-    };
-    Some(n)
+    // Without allocating: this runs once per condition row.
+    const NAMES: [(&str, &str); 6] = [
+        ("1", "I"),
+        ("2", "II"),
+        ("3", "III"),
+        ("4", "IV"),
+        ("5", "V"),
+        ("6", "VI"),
+    ];
+    let s = s.trim();
+    NAMES
+        .iter()
+        .position(|(digit, roman)| s == *digit || s.eq_ignore_ascii_case(roman))
+        .map(|i| i as u8 + 1)
 }
 
-/// Parse `conditions.csv` rows; every ods_code must be a known CCG.
-pub fn parse_conditions(t: &Table, known: &HashSet<&str>) -> Result<Vec<Condition>, InputError> {
-    let [ods, crit, level, dir] =
-        ["ods_code", "criterion", "support_level", "legal_direction"].map(|c| t.req(c));
-    let prov = t.col("provenance");
-    let source = t.col("source");
-    let mut out = Vec::with_capacity(t.rows.len());
-    for row in &t.rows {
+/// Parse `conditions.csv` (streamed: it can hold millions of rows); every ods_code must be a
+/// known CCG.
+pub fn parse_conditions(
+    path: &Path,
+    bytes: &[u8],
+    known: &HashSet<&str>,
+) -> Result<Vec<Condition>, InputError> {
+    let mut out = Vec::new();
+    let mut columns = None;
+    table::parse_each(path, bytes, &CONDITION_SCHEMA, |t, row| {
+        let &mut (ods, crit, level, dir, prov, source) = columns.get_or_insert_with(|| {
+            let [ods, crit, level, dir] =
+                ["ods_code", "criterion", "support_level", "legal_direction"].map(|c| t.req(c));
+            (ods, crit, level, dir, t.col("provenance"), t.col("source"))
+        });
         let code_cell = t.cell(row, ods);
         let code = code_cell.non_empty()?;
         if !known.contains(code) {
@@ -349,7 +378,8 @@ pub fn parse_conditions(t: &Table, known: &HashSet<&str>) -> Result<Vec<Conditio
                 .map(|s| t.cell(row, s).text().to_string())
                 .unwrap_or_default(),
         });
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 
@@ -452,4 +482,21 @@ pub fn evidence_by_ccg(inputs: &Inputs) -> HashMap<String, Evidence> {
         }
     }
     ev
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_support_level;
+
+    #[test]
+    fn support_levels_accept_digits_and_roman_numerals_only() {
+        assert_eq!(parse_support_level("1"), Some(1));
+        assert_eq!(parse_support_level(" 3 "), Some(3));
+        assert_eq!(parse_support_level("iv"), Some(4));
+        assert_eq!(parse_support_level("V"), Some(5));
+        assert_eq!(parse_support_level("VI"), Some(6));
+        for bad in ["", "0", "7", "IIII", "VII", "3.0", "three"] {
+            assert_eq!(parse_support_level(bad), None, "{bad:?}");
+        }
+    }
 }

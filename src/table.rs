@@ -39,8 +39,29 @@ pub fn read(path: &Path, schema: &Schema) -> Result<Table, InputError> {
     parse(path, &bytes, schema)
 }
 
-/// Parse CSV bytes (already read from `path`) against a schema.
+/// Parse CSV bytes (already read from `path`) against a schema, keeping every row.
 pub fn parse(path: &Path, bytes: &[u8], schema: &Schema) -> Result<Table, InputError> {
+    let mut rows = Vec::new();
+    let mut table = parse_each(path, bytes, schema, |_, row| {
+        rows.push(Row {
+            line: row.line,
+            fields: row.fields.clone(),
+        });
+        Ok(())
+    })?;
+    table.rows = rows;
+    Ok(table)
+}
+
+/// Parse CSV bytes row by row without keeping them: `each` gets the table (header only) and
+/// each data row in turn, in one reused buffer. For large files (a million condition rows)
+/// this avoids holding every row in memory and one allocation per row.
+pub fn parse_each(
+    path: &Path,
+    bytes: &[u8],
+    schema: &Schema,
+    mut each: impl FnMut(&Table, &Row) -> Result<(), InputError>,
+) -> Result<Table, InputError> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let line = 1 + bytes[..e.valid_up_to()]
             .iter()
@@ -69,20 +90,30 @@ pub fn parse(path: &Path, bytes: &[u8], schema: &Schema) -> Result<Table, InputE
         .map(|h| h.trim().to_string())
         .collect();
     check_header(path, &header, schema)?;
+    let table = Table {
+        path: path.to_path_buf(),
+        header,
+        rows: Vec::new(),
+    };
 
     // Line numbers from byte offsets: the csv crate's own line count is off with CRLF endings.
-    let newlines: Vec<usize> = text
-        .bytes()
-        .enumerate()
-        .filter(|(_, b)| *b == b'\n')
-        .map(|(i, _)| i)
-        .collect();
-    let line_at =
-        |byte: u64| -> u64 { newlines.partition_point(|&n| (n as u64) <= byte) as u64 + 1 };
-    let mut rows = Vec::new();
-    let mut record = csv::StringRecord::new();
+    // Rows arrive in order, so a cursor over the newline positions replaces a search per row.
+    let mut newlines = memchr_newlines(text.as_bytes());
+    let mut lines_before = 0u64;
+    let mut line_at = |byte: u64| -> u64 {
+        while newlines.peek().is_some_and(|&n| (n as u64) <= byte) {
+            newlines.next();
+            lines_before += 1;
+        }
+        lines_before + 1
+    };
+    let mut row = Row {
+        line: 0,
+        fields: csv::StringRecord::new(),
+    };
+    let mut n_rows = 0usize;
     loop {
-        match reader.read_record(&mut record) {
+        match reader.read_record(&mut row.fields) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
@@ -90,43 +121,55 @@ pub fn parse(path: &Path, bytes: &[u8], schema: &Schema) -> Result<Table, InputE
                 return Err(InputError::at(path, line, format!("malformed CSV: {e}")));
             }
         }
-        let line = record.position().map(|p| line_at(p.byte())).unwrap_or(0);
-        if record.len() == 1 && record[0].trim().is_empty() {
+        row.line = row
+            .fields
+            .position()
+            .map(|p| line_at(p.byte()))
+            .unwrap_or(0);
+        let n = row.fields.len();
+        if n == 1 && row.fields[0].trim().is_empty() {
             continue; // a blank line
         }
-        if record.len() != header.len() {
-            let hint = if record.len() < header.len() {
+        if n != table.header.len() {
+            let hint = if n < table.header.len() {
                 " (a truncated line?)"
             } else {
                 " (an extra column, or an unquoted comma?)"
             };
             return Err(InputError::at(
                 path,
-                line,
+                row.line,
                 format!(
-                    "expected {} fields as in the header, found {}{hint}",
-                    header.len(),
-                    record.len()
+                    "expected {} fields as in the header, found {n}{hint}",
+                    table.header.len()
                 ),
             ));
         }
-        rows.push(Row {
-            line,
-            fields: {
-                let mut r = std::mem::take(&mut record);
-                r.trim();
-                r
-            },
-        });
+        // Trimming allocates, so only rows that need it pay for it.
+        if row
+            .fields
+            .iter()
+            .any(|f| f.starts_with(char::is_whitespace) || f.ends_with(char::is_whitespace))
+        {
+            row.fields.trim();
+        }
+        n_rows += 1;
+        each(&table, &row)?;
     }
-    if rows.is_empty() && !schema.allow_empty {
+    if n_rows == 0 && !schema.allow_empty {
         return Err(InputError::at(path, 2, "no data rows after the header"));
     }
-    Ok(Table {
-        path: path.to_path_buf(),
-        header,
-        rows,
-    })
+    Ok(table)
+}
+
+/// Byte offsets of every `\n`, in order.
+fn memchr_newlines(bytes: &[u8]) -> std::iter::Peekable<impl Iterator<Item = usize> + '_> {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .map(|(i, _)| i)
+        .peekable()
 }
 
 fn check_header(path: &Path, header: &[String], schema: &Schema) -> Result<(), InputError> {
@@ -283,10 +326,13 @@ impl<'a> Cell<'a> {
     }
 
     pub fn boolean(&self) -> Result<bool, InputError> {
-        match self.value.to_ascii_lowercase().as_str() {
-            "true" | "yes" | "1" => Ok(true),
-            "false" | "no" | "0" => Ok(false),
-            _ => Err(self.error(format!("expected true or false, found {:?}", self.value))),
+        let is = |w: &str| self.value.eq_ignore_ascii_case(w);
+        if is("true") || is("yes") || self.value == "1" {
+            Ok(true)
+        } else if is("false") || is("no") || self.value == "0" {
+            Ok(false)
+        } else {
+            Err(self.error(format!("expected true or false, found {:?}", self.value)))
         }
     }
 
