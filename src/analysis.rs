@@ -186,6 +186,12 @@ pub fn median_spread(medians: &[f64; 4], n: &[usize; 4]) -> (usize, usize, f64) 
     (lo, hi, ratio(medians[hi], medians[lo]))
 }
 
+/// Whether the North's median is strictly below every other region's (a tie is not "lowest":
+/// with whole-number scores ties are common, and must not count in the North's favour).
+pub fn north_strictly_lowest(medians: &[f64; 4], n: &[usize; 4]) -> bool {
+    n[0] > 0 && (1..4).all(|r| n[r] == 0 || medians[0] < medians[r])
+}
+
 fn ratio(a: f64, b: f64) -> f64 {
     if b == 0.0 {
         if a == 0.0 {
@@ -251,7 +257,9 @@ pub fn verdicts(h: &Headline) -> [bool; 5] {
         // None to deprivation (if anything, more deprived did better): no significant positive rho.
         h.deprivation.r <= 0.0 || !(h.deprivation.p_value < 0.05),
         // About four-fold, North lowest: a finite ratio of at least 3 with the North lowest.
-        h.median_ratio.is_finite() && h.median_ratio >= 3.0 && h.lowest_region == 0,
+        h.median_ratio.is_finite()
+            && h.median_ratio >= 3.0
+            && north_strictly_lowest(&h.region_medians, &h.region_n),
         // More than 30 times.
         h.csu_ratio > 30.0,
     ]
@@ -380,8 +388,8 @@ pub fn bootstrap(
                 medians[r].push(m[r]);
             }
         }
-        let (lo, _, ratio_r) = median_spread(&m, &n);
-        north_lowest += usize::from(lo == 0 && n[0] > 0);
+        let (_, _, ratio_r) = median_spread(&m, &n);
+        north_lowest += usize::from(north_strictly_lowest(&m, &n));
         ratios.push(ratio_r);
         if !a.is_empty() && !b.is_empty() {
             let (ma, mb) = (
@@ -482,6 +490,23 @@ mod tests {
             }
         }
         s
+    }
+
+    #[test]
+    fn a_tie_for_lowest_median_is_not_the_north_lowest() {
+        let n = [5, 5, 5, 5];
+        assert!(north_strictly_lowest(&[1.0, 2.0, 3.0, 4.0], &n));
+        assert!(!north_strictly_lowest(&[2.0, 2.0, 3.0, 4.0], &n));
+        assert!(!north_strictly_lowest(&[3.0, 2.0, 3.0, 4.0], &n));
+        // An empty region does not count; an empty North is never lowest.
+        assert!(north_strictly_lowest(
+            &[2.0, f64::NAN, 3.0, 4.0],
+            &[5, 0, 5, 5]
+        ));
+        assert!(!north_strictly_lowest(
+            &[f64::NAN, 1.0, 3.0, 4.0],
+            &[0, 5, 5, 5]
+        ));
     }
 
     #[test]

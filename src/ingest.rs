@@ -228,7 +228,7 @@ pub fn load(data_dir: &Path, weights: Option<&Path>) -> Result<Inputs, InputErro
 
 /// Read a file and parse it with `parse`, recording its SHA-256 (computed on the second core
 /// while this one parses: with large inputs both take a while).
-fn read_hashed<T>(
+pub(crate) fn read_hashed<T>(
     path: &Path,
     files: &mut Vec<InputFile>,
     parse: impl FnOnce(&Path, &[u8]) -> Result<T, InputError>,

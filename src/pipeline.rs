@@ -109,7 +109,13 @@ pub fn analyse(opts: &AnalyseOptions) -> Result<RunSummary> {
     clock.lap("check-data + prepare output");
     let mut results = compute(&inputs, published.as_ref(), opts)?;
     let mut stage_times = std::mem::take(&mut results.timings);
-    let files = write_outputs(&results, &inputs, &staging, &mut stage_times)?;
+    let files = write_outputs(
+        &results,
+        &inputs,
+        published.as_ref(),
+        &staging,
+        &mut stage_times,
+    )?;
     clock.0 = std::time::Instant::now();
     staging.commit()?;
     clock.lap("commit");
@@ -292,6 +298,7 @@ fn provenance_summary(
 pub fn write_outputs(
     r: &Results,
     inputs: &Inputs,
+    published: Option<&Published>,
     out: &Staging,
     timings: &mut Vec<(String, f64)>,
 ) -> Result<Vec<String>> {
@@ -459,9 +466,11 @@ pub fn write_outputs(
     out.write("findings.json", serde_json::to_string_pretty(f)? + "\n")?;
     out.write("findings.md", report::findings_markdown(f))?;
     out.write("weights_used.toml", inputs.weights.to_toml())?;
+    // Every file the run read, published facts included, so a rerun can tell if any changed.
     let manifest: String = inputs
         .files
         .iter()
+        .chain(published.iter().flat_map(|p| &p.files))
         .map(|x| format!("{}  {}\n", x.sha256, x.path.display()))
         .collect();
     out.write("inputs.sha256", manifest)?;

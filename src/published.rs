@@ -2,7 +2,7 @@
 //! distillations that `reconstruct` and `check-data` use. Nothing here is reconstructed.
 
 use crate::error::InputError;
-use crate::ingest::{parse_support_level, Ccg, REGIONS};
+use crate::ingest::{parse_support_level, Ccg, InputFile, REGIONS};
 use crate::report::{ConditionalNorthVsRest, PublishedOnly};
 use crate::table::{self, Schema};
 use std::collections::{BTreeSet, HashMap};
@@ -58,6 +58,8 @@ pub struct Published {
     pub outcomes: Vec<Outcome>,
     pub itemised: Vec<Itemised>,
     pub facts: Vec<Fact>,
+    /// The files read, with their SHA-256 (for the run's input manifest).
+    pub files: Vec<InputFile>,
 }
 
 impl Published {
@@ -71,7 +73,9 @@ impl Published {
     }
 
     pub fn load(dir: &Path) -> Result<Published, InputError> {
-        let agg = table::read(
+        let mut files = Vec::new();
+        let agg = read_table(
+            &mut files,
             &dir.join("aggregates.csv"),
             &Schema {
                 required: &["scope", "metric", "value", "source_url"],
@@ -90,7 +94,8 @@ impl Published {
             })
             .collect();
 
-        let t = table::read(
+        let t = read_table(
+            &mut files,
             &dir.join("outcomes.csv"),
             &Schema {
                 required: &[
@@ -134,7 +139,8 @@ impl Published {
             });
         }
 
-        let t = table::read(
+        let t = read_table(
+            &mut files,
             &dir.join("itemised_conditions.csv"),
             &Schema {
                 required: &[
@@ -166,7 +172,8 @@ impl Published {
             });
         }
 
-        let t = table::read(
+        let t = read_table(
+            &mut files,
             &dir.join("facts.csv"),
             &Schema {
                 required: &["ods_code", "fact", "value", "source_url"],
@@ -190,6 +197,7 @@ impl Published {
             outcomes,
             itemised,
             facts,
+            files,
         })
     }
 
@@ -226,6 +234,14 @@ impl Published {
 }
 
 /// The scope name used in aggregates.csv for a region.
+fn read_table(
+    files: &mut Vec<InputFile>,
+    path: &Path,
+    schema: &Schema,
+) -> Result<table::Table, InputError> {
+    crate::ingest::read_hashed(path, files, |p, bytes| table::parse(p, bytes, schema))
+}
+
 pub fn region_scope(region: &str) -> String {
     format!("region_{}", region.to_lowercase().replace(' ', "_"))
 }

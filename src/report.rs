@@ -372,6 +372,14 @@ pub fn findings_markdown(f: &Findings) -> String {
         );
     }
     md.push('\n');
+    if f.published_only.is_some() {
+        push(
+            &mut md,
+            "Claim 1's figure is itself a published total (43 fully authorised, 168 with conditions), which every \
+             reconstruction must match exactly: it does not depend on the reconstruction, although most individual \
+             CCGs' outcomes do.\n",
+        );
+    }
     push(&mut md, "How each claim is judged:\n");
     for (i, c) in f.claims.iter().enumerate() {
         push(&mut md, &format!("{}. {}: {}.", i + 1, c.id, c.criterion));
@@ -450,7 +458,15 @@ pub fn findings_markdown(f: &Findings) -> String {
     match f.csu_ratio_confirmed_only {
         Some(r) => push(
             &mut md,
-            &format!(" Counting only CCGs whose CSU is confirmed by a source (named or area-level): ratio {}.\n", approx(r)),
+            &format!(
+                "\n\nCounting only CCGs whose CSU is confirmed by a source (named or area-level): ratio {}{}.\n",
+                approx(r),
+                if (r - f.headline.csu_ratio).abs() < 1e-12 {
+                    " (unchanged: every CCG of the two compared CSUs has a confirmed assignment)"
+                } else {
+                    ""
+                }
+            ),
         ),
         None => push(&mut md, "\n"),
     }
@@ -599,6 +615,13 @@ pub fn findings_markdown(f: &Findings) -> String {
                     &format!("| {id} | {} of {} seeds |", sv.holds[k], sv.seeds.len()),
                 );
             }
+            push(
+                &mut md,
+                "\nRead the last two rows: under this calibration the share with conditions is fixed by the published \
+                 totals and no size or deprivation effect is put in, so the first three claims hold by construction. \
+                 How often the regional spread and the CSU ratio appear without being put in is what the published \
+                 facts alone imply for them.",
+            );
             md.push('\n');
         }
         None => push(

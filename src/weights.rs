@@ -26,13 +26,10 @@ impl Weights {
         }
     }
 
-    /// The alternative schemes used by the robustness stage, default first.
+    /// The schemes used by the robustness stage: the default first, then five others, leaving
+    /// out any that has the default's weights (so every column is a different scheme).
     pub fn alternatives(default: &Weights) -> Vec<Weights> {
-        vec![
-            Weights {
-                name: format!("default ({})", default.name),
-                ..default.clone()
-            },
+        let others = [
             Weights {
                 name: "count".into(),
                 levels: [1.0; LEVELS],
@@ -45,11 +42,24 @@ impl Weights {
             },
             Weights::doubling(),
             Weights {
+                name: "squared".into(),
+                levels: [1.0, 4.0, 9.0, 16.0, 25.0, 36.0],
+                legal_direction: 0.0,
+            },
+            Weights {
                 name: "directions-heavy".into(),
                 levels: [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
                 legal_direction: 20.0,
             },
-        ]
+        ];
+        let mut out = vec![Weights {
+            name: format!("default ({})", default.name),
+            ..default.clone()
+        }];
+        out.extend(others.into_iter().filter(|w| {
+            w.levels != default.levels || w.legal_direction != default.legal_direction
+        }));
+        out
     }
 
     pub fn level_weight(&self, level: u8) -> f64 {
@@ -206,6 +216,27 @@ mod tests {
     }
 
     const GOOD: &str = "name = \"t\"\nlegal_direction = 2.5\n[support_level]\n1 = 1\n2 = 2\n3 = 3\n4 = 5\n5 = 8\n6 = 13\n";
+
+    #[test]
+    fn robustness_runs_five_schemes_besides_the_default_none_repeating_it() {
+        let all = Weights::alternatives(&Weights::doubling());
+        assert_eq!(all[0].name, "default (doubling)");
+        let names: Vec<&str> = all[1..].iter().map(|w| w.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["count", "linear", "squared", "directions-heavy"],
+            "doubling is the default, so it is not repeated"
+        );
+        for (i, a) in all.iter().enumerate() {
+            for b in &all[i + 1..] {
+                assert!(a.levels != b.levels || a.legal_direction != b.legal_direction);
+            }
+        }
+        // With another default, doubling comes back: five alternatives.
+        let mut custom = Weights::doubling();
+        custom.levels = [1.0, 1.0, 2.0, 3.0, 5.0, 8.0];
+        assert_eq!(Weights::alternatives(&custom).len(), 6);
+    }
 
     #[test]
     fn parses_and_round_trips() {

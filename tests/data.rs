@@ -421,6 +421,20 @@ fn published_only_evidence_matches_hand_computed_fisher_tests() {
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out_dir.path().join("out/findings.json")).unwrap())
             .unwrap();
+    // The manifest lists the published facts too (a rerun must notice when they change).
+    let manifest = std::fs::read_to_string(out_dir.path().join("out/inputs.sha256")).unwrap();
+    for f in [
+        "ccgs.csv",
+        "conditions.csv",
+        "weights.toml",
+        "published/aggregates.csv",
+        "published/facts.csv",
+    ] {
+        assert!(
+            manifest.lines().any(|l| l.ends_with(f)),
+            "{f} missing from\n{manifest}"
+        );
+    }
     let po = &json["published_only"];
     // May 2014: 19 CCGs still conditional, none in the North (68 CCGs) → 0/68 vs 19/143.
     // Two-sided Fisher by hand (hypergeometric, N = 211, K = 19, n = 68): only tables no more
