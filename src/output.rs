@@ -97,7 +97,9 @@ impl Drop for Staging {
     }
 }
 
-/// Remove temporary or old directories left by runs that were killed (their process is gone).
+/// Clean up after runs that were killed (their process is gone): remove their temporary
+/// directories, and if one died between the two renames of `commit`, when its `old-PID`
+/// directory holds the only copy of the previous outputs, put that copy back first.
 fn remove_stale(final_dir: &Path) {
     let (Some(parent), Some(name)) = (final_dir.parent(), final_dir.file_name()) else {
         return;
@@ -106,17 +108,29 @@ fn remove_stale(final_dir: &Path) {
     let Ok(entries) = std::fs::read_dir(parent) else {
         return;
     };
-    for entry in entries.flatten() {
-        let file = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = file.strip_prefix(&prefix) else {
-            continue;
-        };
-        let pid = rest.rsplit('-').next().and_then(|p| p.parse::<u32>().ok());
-        let alive = pid
-            .map(|p| Path::new(&format!("/proc/{p}")).exists())
-            .unwrap_or(true);
-        if !alive && (rest.starts_with("tmp-") || rest.starts_with("old-")) {
-            let _ = std::fs::remove_dir_all(entry.path());
+    let mut dead: Vec<(String, PathBuf)> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let file = entry.file_name().to_string_lossy().into_owned();
+            let rest = file.strip_prefix(&prefix)?.to_string();
+            let pid = rest
+                .rsplit('-')
+                .next()
+                .and_then(|p| p.parse::<u32>().ok())?;
+            let alive = Path::new(&format!("/proc/{pid}")).exists();
+            (!alive && (rest.starts_with("tmp-") || rest.starts_with("old-")))
+                .then(|| (rest, entry.path()))
+        })
+        .collect();
+    dead.sort();
+    if !final_dir.exists() {
+        if let Some((_, old)) = dead.iter().find(|(rest, _)| rest.starts_with("old-")) {
+            let _ = std::fs::rename(old, final_dir);
+        }
+    }
+    for (_, path) in dead {
+        if path.exists() {
+            let _ = std::fs::remove_dir_all(path);
         }
     }
 }
@@ -154,6 +168,32 @@ mod tests {
             .map(|e| e.file_name())
             .collect();
         assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_run_killed_between_the_renames_gets_its_previous_outputs_back() {
+        let dir =
+            std::env::temp_dir().join(format!("ccg-divide-stale-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("output");
+        // A dead run (no such pid) moved output/ aside and died before renaming its new one in.
+        let dead_pid = u32::MAX - 7;
+        let old = sibling(&out, "old", dead_pid);
+        std::fs::create_dir(&old).unwrap();
+        std::fs::write(old.join("findings.md"), "previous").unwrap();
+        let tmp = sibling(&out, "tmp", dead_pid);
+        std::fs::create_dir(&tmp).unwrap();
+        std::fs::write(tmp.join("findings.md"), "half written").unwrap();
+
+        let s = Staging::new(&out).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join("findings.md")).unwrap(),
+            "previous"
+        );
+        assert!(!old.exists() && !tmp.exists());
+        drop(s);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
