@@ -34,11 +34,15 @@ pub fn quantile_sorted(v: &[f64], q: f64) -> f64 {
 
 /// Median by selection (linear time: it runs inside every resample).
 pub fn median(x: &[f64]) -> f64 {
-    let n = x.len();
+    median_in_place(&mut x.to_vec())
+}
+
+/// Median without copying; reorders `v` (for hot loops that own a scratch buffer).
+pub fn median_in_place(v: &mut [f64]) -> f64 {
+    let n = v.len();
     if n == 0 {
         return f64::NAN;
     }
-    let mut v = x.to_vec();
     let (below, &mut hi, _) = v.select_nth_unstable_by(n / 2, f64::total_cmp);
     if n % 2 == 1 {
         hi
