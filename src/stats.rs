@@ -285,6 +285,33 @@ mod tests {
     }
 
     #[test]
+    fn tied_data_use_the_tie_corrections() {
+        // Hand-worked in python from the textbook formulas (average ranks; H divided by
+        // 1 − Σ(t³−t)/(N³−N); with 3 groups the chi-squared(2) tail is exp(−H/2)).
+        let (h, df, p) = kruskal_wallis(&[
+            vec![1.0, 2.0, 2.0, 3.0],
+            vec![2.0, 3.0, 3.0, 4.0],
+            vec![4.0, 4.0, 5.0, 5.0],
+        ]);
+        assert_eq!(df, 2);
+        assert!((h - 8.018_315_018_315_018).abs() < 1e-9, "{h}");
+        assert!((p - 0.018_148_678_893_497_73).abs() < 1e-9, "{p}");
+        // Mann–Whitney with ties: U = 4; sigma with the tie term, continuity 0.5, normal tail
+        // by erfc: p = 0.0497460 (as R's wilcox.test(exact = FALSE, correct = TRUE)).
+        let (u, p) = mann_whitney(&[1.0, 2.0, 2.0, 3.0, 3.0], &[2.0, 3.0, 4.0, 4.0, 5.0, 5.0]);
+        assert_eq!(u, 4.0);
+        assert!((p - 0.049_745_990_721_503_01).abs() < 1e-9, "{p}");
+    }
+
+    #[test]
+    fn spearman_interval_by_fisher_z_with_the_1_06_factor() {
+        // tanh(atanh(0.5) ± 1.959964·sqrt(1.06/17)), by hand.
+        let (lo, hi) = fisher_interval(0.5, 20, 1.06);
+        assert!((lo - 0.059_820_438_577_174_83).abs() < 1e-9, "{lo}");
+        assert!((hi - 0.777_382_238_586_295_6).abs() < 1e-9, "{hi}");
+    }
+
+    #[test]
     fn kruskal_wallis_textbook() {
         // Rank sums 6, 15, 24 of n = 9: H = 12/90 · (36 + 225 + 576)/3 − 30 = 7.2; p = e^(−3.6)
         let (h, df, p) = kruskal_wallis(&[
