@@ -23,6 +23,9 @@ pub const REGION_COLOURS: [RGBColor; 4] = [
     RGBColor(204, 121, 167),
 ];
 const GREY: RGBColor = RGBColor(90, 90, 90);
+/// Bars singled out for comparison (Okabe–Ito vermillion) and bars that are not like the rest.
+pub const HIGHLIGHT: RGBColor = RGBColor(213, 94, 0);
+pub const MUTED: RGBColor = RGBColor(160, 160, 160);
 const BAR: RGBColor = RGBColor(0, 114, 178);
 
 fn register_fonts() {
@@ -95,7 +98,8 @@ pub fn distribution(
     let mut sorted: Vec<&(f64, String)> = scores.iter().collect();
     sorted.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
     // Large inputs: one bar per quantile rather than per organisation.
-    let bars: Vec<&(f64, String)> = if sorted.len() > MAX_BARS {
+    let aggregated = sorted.len() > MAX_BARS;
+    let bars: Vec<&(f64, String)> = if aggregated {
         (0..MAX_BARS)
             .map(|i| sorted[i * (sorted.len() - 1) / (MAX_BARS - 1)])
             .collect()
@@ -127,12 +131,27 @@ pub fn distribution(
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(0)
+        .y_label_formatter(&|v| format_axis(*v))
         .x_desc("CCGs, ranked from lowest to highest score")
         .y_desc(y_label)
         .axis_desc_style((FONT, 16))
         .label_style((FONT, 14))
         .draw()
         .map_err(err)?;
+    let bar = |i: usize, b: &(f64, String), colour: RGBColor| {
+        Rectangle::new(
+            [(i as f64 + 0.1, 0.0), (i as f64 + 0.9, b.0)],
+            colour.filled(),
+        )
+    };
+    if aggregated {
+        // A quantile is not one CCG, so its bar has no region: one neutral colour, no legend.
+        chart
+            .draw_series(bars.iter().enumerate().map(|(i, b)| bar(i, b, BAR)))
+            .map_err(err)?;
+        root.present().map_err(err)?;
+        return Ok(());
+    }
     for (ri, region) in REGIONS.iter().enumerate() {
         let colour = REGION_COLOURS[ri];
         chart
@@ -140,12 +159,7 @@ pub fn distribution(
                 bars.iter()
                     .enumerate()
                     .filter(|(_, b)| b.1 == *region)
-                    .map(|(i, b)| {
-                        Rectangle::new(
-                            [(i as f64 + 0.1, 0.0), (i as f64 + 0.9, b.0)],
-                            colour.filled(),
-                        )
-                    }),
+                    .map(|(i, b)| bar(i, b, colour)),
             )
             .map_err(err)?
             .label(*region)
@@ -198,6 +212,7 @@ pub fn labelled_bars(
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(n)
+        .y_label_formatter(&|v| format_axis(*v))
         .x_label_formatter(&|v| match v {
             SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
             _ => String::new(),
@@ -283,6 +298,7 @@ pub fn horizontal_bars(
             SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
             _ => String::new(),
         })
+        .x_label_formatter(&|v| format_axis(*v))
         .x_desc(x_label)
         .axis_desc_style((FONT, 16))
         .label_style((FONT, if n > 24 { 11 } else { 14 }))
@@ -375,6 +391,7 @@ pub fn scatter(
                 .axis_desc_style((FONT, 16))
                 .label_style((FONT, 14))
                 .x_label_formatter(&|v| format_axis(*v))
+                .y_label_formatter(&|v| format_axis(*v))
                 .draw()
                 .map_err(err)?;
             for (ri, region) in REGIONS.iter().enumerate() {
@@ -464,6 +481,7 @@ pub fn funnel(
         .axis_desc_style((FONT, 16))
         .label_style((FONT, 14))
         .x_label_formatter(&|v| format_axis(*v))
+        .y_label_formatter(&|v| format_axis(*v))
         .draw()
         .map_err(err)?;
     let centre = f.centre;
@@ -544,7 +562,7 @@ pub fn grouped_bars(
         .flat_map(|s| s.1.iter().copied())
         .fold(0.0, f64::max)
         .max(0.01)
-        * 1.2;
+        * 1.6; // headroom so the legend sits above the bars
     let (root, main) = page(path, note)?;
     let mut chart = ChartBuilder::on(&main)
         .caption(title, title_style())
@@ -562,6 +580,14 @@ pub fn grouped_bars(
             let i = v.floor() as usize;
             if (v - i as f64 - 0.5).abs() < 1e-6 {
                 labels.get(i).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        // Counts: label whole numbers only.
+        .y_label_formatter(&|v| {
+            if (v - v.round()).abs() < 1e-9 {
+                format!("{}", v.round() as i64)
             } else {
                 String::new()
             }
@@ -604,7 +630,7 @@ pub fn grouped_bars(
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(SeriesLabelPosition::UpperRight)
         .background_style(WHITE.mix(0.9))
         .border_style(GREY)
         .label_font((FONT, 14))
@@ -620,10 +646,8 @@ pub fn format_value(v: f64) -> String {
         "n/a".into()
     } else if (v - v.round()).abs() < 1e-9 {
         format!("{}", v.round() as i64)
-    } else if v.abs() < 10.0 {
-        format!("{v:.2}")
     } else {
-        format!("{v:.1}")
+        crate::report::approx(v)
     }
 }
 

@@ -154,6 +154,16 @@ pub fn compute(
 
     let scored = analysis::scored(&inputs.ccgs, &inputs.conditions, &evidence);
     let score = frames::f64s(&scores, "composite_score")?;
+    // The polars scores are paired with `scored`'s columns by position: both sort by ods_code.
+    let codes = scores.column("ods_code")?.str()?;
+    anyhow::ensure!(
+        codes.len() == scored.ods_code.len()
+            && codes
+                .iter()
+                .zip(&scored.ods_code)
+                .all(|(a, b)| a == Some(b.as_str())),
+        "internal error: score table and CCG list are not in the same order"
+    );
     let compare = (opts.compare.0.as_str(), opts.compare.1.as_str());
     let headline = analysis::headline(&scored, &score, compare);
     clock.lap("headline + correlations");
@@ -213,6 +223,7 @@ pub fn compute(
         significance,
         intervals,
         csu_ratio_confirmed_only: Some(confirmed_ratio).filter(|r| !r.is_nan()),
+        funnel_outside: crate::funnel::outside(&scored.population, &score),
         robustness,
         published_only,
         sensitivity,
@@ -372,7 +383,14 @@ pub fn write_outputs(
             } else {
                 None
             },
-            colour: None,
+            // The two compared CSUs stand out; in-house support is not a CSU, so it is grey.
+            colour: if *name == f.compare_csus.0 || *name == f.compare_csus.1 {
+                Some(charts::HIGHLIGHT)
+            } else if name.eq_ignore_ascii_case("in-house") {
+                Some(charts::MUTED)
+            } else {
+                None
+            },
         })
         .collect();
     charts::horizontal_bars(
@@ -383,7 +401,7 @@ pub fn write_outputs(
             short_csu(&f.compare_csus.1),
             report::approx(f.headline.csu_ratio)
         ),
-        "Mean composite score per CCG (number of CCGs in brackets; whiskers: bootstrap 95% interval)",
+        "Mean composite score per CCG (CCGs in brackets; orange: the two compared, with bootstrap 95% intervals; grey: no CSU)",
         &csu_bars,
         &note,
     )?;

@@ -151,6 +151,8 @@ pub struct Findings {
     pub significance: Significance,
     pub intervals: Intervals,
     pub csu_ratio_confirmed_only: Option<f64>,
+    /// CCGs outside the funnel plot's ((95% above, below), (99.8% above, below)) limits.
+    pub funnel_outside: ((usize, usize), (usize, usize)),
     pub robustness: Vec<RobustnessRow>,
     pub published_only: Option<PublishedOnly>,
     pub sensitivity: Option<Sensitivity>,
@@ -440,6 +442,19 @@ pub fn findings_markdown(f: &Findings) -> String {
     }
     md.push('\n');
 
+    push(&mut md, "## Size (funnel plot)\n");
+    let ((a95, b95), (a998, b998)) = f.funnel_outside;
+    push(
+        &mut md,
+        &format!(
+            "`funnel_population.png` plots each CCG's score against its registered population with limits that narrow \
+             as CCGs get larger (mean ± z·SD·√(mean population / population), SD estimated from the data). If small CCGs \
+             did worse, they would crowd above the wide end of the funnel. Outside the 95% limits: {a95} above, {b95} below \
+             (about {} expected by chance on each side); outside the 99.8% limits: {a998} above, {b998} below. \
+             Lower limits below zero are not drawn (scores cannot be negative).\n",
+            approx(0.025 * f.headline.n_ccgs as f64),
+        ),
+    );
     push(&mut md, "## CSUs\n");
     push(
         &mut md,
