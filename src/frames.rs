@@ -41,8 +41,3 @@ pub fn strs(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
         .map(|v| v.unwrap_or("").to_string())
         .collect())
 }
-
-pub fn bools(df: &DataFrame, name: &str) -> PolarsResult<Vec<bool>> {
-    let s = df.column(name)?;
-    Ok(s.bool()?.iter().map(|v| v.unwrap_or(false)).collect())
-}

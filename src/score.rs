@@ -119,8 +119,3 @@ pub fn csu_summary(scores: &DataFrame) -> PolarsResult<DataFrame> {
         )
         .collect()
 }
-
-/// Restrict the CCGs to those whose CSU assignment is confirmed by a source.
-pub fn confirmed_csu_only(scores: &DataFrame) -> PolarsResult<DataFrame> {
-    scores.clone().lazy().filter(col("csu_confirmed")).collect()
-}

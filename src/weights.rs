@@ -62,10 +62,6 @@ impl Weights {
         out
     }
 
-    pub fn level_weight(&self, level: u8) -> f64 {
-        self.levels[usize::from(level) - 1]
-    }
-
     /// Parse a weights file:
     /// ```toml
     /// name = "doubling"
