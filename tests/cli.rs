@@ -50,33 +50,16 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     v
 }
 
-const OUTPUTS: [&str; 14] = [
-    "distribution.png",
-    "region_medians.png",
-    "csu_scores.png",
-    "score_vs_population.png",
-    "score_vs_deprivation.png",
-    "funnel_population.png",
-    "ccg_scores.csv",
-    "region_summary.csv",
-    "csu_summary.csv",
-    "robustness.csv",
-    "findings.json",
-    "findings.md",
-    "weights_used.toml",
-    "inputs.sha256",
-];
-
 #[test]
 fn analyse_writes_every_output_with_hand_computed_findings() {
     let (dir, data) = workspace();
     let out = dir.path().join("output");
     let o = analyse(&data, &out, &[]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    for f in OUTPUTS {
+    for f in common::OUTPUTS {
         assert!(out.join(f).is_file(), "missing {f}");
     }
-    for f in OUTPUTS.iter().filter(|f| f.ends_with(".png")) {
+    for f in common::OUTPUTS.iter().filter(|f| f.ends_with(".png")) {
         let img = image::open(out.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
         assert_eq!((img.width(), img.height()), (1200, 720), "{f}");
     }
@@ -136,7 +119,7 @@ fn reruns_are_byte_identical() {
     assert!(analyse(&data, &a, &[]).status.success());
     assert!(analyse(&data, &b, &[]).status.success());
     let (sa, sb) = (snapshot(&a), snapshot(&b));
-    assert_eq!(sa.len(), OUTPUTS.len());
+    assert_eq!(sa.len(), common::OUTPUTS.len());
     for ((na, ba), (nb, bb)) in sa.iter().zip(&sb) {
         assert_eq!(na, nb);
         if na != "inputs.sha256" {

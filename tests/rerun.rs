@@ -23,23 +23,6 @@ const FAST: [&str; 6] = [
     "0",
 ];
 
-const OUTPUTS: [&str; 14] = [
-    "distribution.png",
-    "region_medians.png",
-    "csu_scores.png",
-    "score_vs_population.png",
-    "score_vs_deprivation.png",
-    "funnel_population.png",
-    "ccg_scores.csv",
-    "region_summary.csv",
-    "csu_summary.csv",
-    "robustness.csv",
-    "findings.json",
-    "findings.md",
-    "weights_used.toml",
-    "inputs.sha256",
-];
-
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/rerun.sh")
 }
@@ -267,7 +250,7 @@ fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
 /// The output directory is complete and consistent, and no staging directory is left beside it.
 #[track_caller]
 fn assert_whole_output(ws: &Ws) {
-    for f in OUTPUTS {
+    for f in common::OUTPUTS {
         assert!(ws.out.join(f).is_file(), "missing output/{f}");
     }
     let json = std::fs::read(ws.out.join("findings.json")).unwrap();

@@ -37,3 +37,21 @@ impl Drop for TempDir {
 pub fn tempdir() -> std::io::Result<TempDir> {
     Ok(TempDir::new())
 }
+
+/// Every file `analyse` writes for data without `published/` (the fixtures).
+pub const OUTPUTS: [&str; 14] = [
+    "distribution.png",
+    "region_medians.png",
+    "csu_scores.png",
+    "score_vs_population.png",
+    "score_vs_deprivation.png",
+    "funnel_population.png",
+    "ccg_scores.csv",
+    "region_summary.csv",
+    "csu_summary.csv",
+    "robustness.csv",
+    "findings.json",
+    "findings.md",
+    "weights_used.toml",
+    "inputs.sha256",
+];
