@@ -188,7 +188,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             calibrate,
         } => {
             let table =
-                ccg_divide::table::read(&data_dir.join(ingest::CCGS_FILE), &ingest_schema())?;
+                ccg_divide::table::read(&data_dir.join(ingest::CCGS_FILE), &ingest::ccg_schema())?;
             let ccgs = ingest::parse_ccgs(&table)?;
             let p = Published::load(&data_dir.join(ccg_divide::published::DIR))?;
             let weights_path = data_dir.join(ingest::WEIGHTS_FILE);
@@ -261,8 +261,4 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             })
         }
     }
-}
-
-fn ingest_schema() -> ccg_divide::table::Schema<'static> {
-    ingest::ccg_schema()
 }

@@ -448,35 +448,40 @@ fn draw(
         }
     }
 
-    // 3b. Counts.
-    for i in 0..n {
+    // 3b. Counts, each within its allowed range: at least its published itemised rows (and its
+    // directions), at most the wave's published maximum.
+    let itemised_rows: Vec<u32> = ccgs
+        .iter()
+        .map(|c| {
+            p.itemised
+                .iter()
+                .filter(|x| x.ods_code == c.ods_code)
+                .count() as u32
+        })
+        .collect();
+    let count_range = |i: usize, plans: &[Plan]| -> (u32, u32) {
         let w = plans[i].wave as usize - 1;
+        if plans[i].status == Some(Status::Directed) {
+            (directions[i].max(itemised_rows[i]).max(1), t.cap_all[w])
+        } else {
+            (itemised_rows[i].max(1), t.cap_undirected[w])
+        }
+    };
+    for i in 0..n {
         let (_, mean, _) = leaning(&ccgs[i], cal);
-        let fixed_rows = p
-            .itemised
-            .iter()
-            .filter(|x| x.ods_code == ccgs[i].ods_code)
-            .count() as u32;
+        let (lo, hi) = count_range(i, &plans);
         match plans[i].status {
             Some(Status::Full) => plans[i].count = Some(0),
             _ if plans[i].count.is_some() => {}
             Some(Status::Directed) => {
-                let lo = directions[i].max(fixed_rows);
                 let m = if cal == Calibration::None {
                     MEAN_CONDITIONS_DIRECTED
                 } else {
                     mean.max(MEAN_CONDITIONS_DIRECTED)
                 };
-                plans[i].count = Some(geometric_count(m, lo, t.cap_all[w], rng));
+                plans[i].count = Some(geometric_count(m, lo, hi, rng));
             }
-            _ => {
-                plans[i].count = Some(geometric_count(
-                    mean,
-                    fixed_rows.max(1),
-                    t.cap_undirected[w],
-                    rng,
-                ))
-            }
+            _ => plans[i].count = Some(geometric_count(mean, lo, hi, rng)),
         }
     }
     if let Some(target) = t.me_total_conditions {
@@ -498,18 +503,8 @@ fn draw(
                 bail!("Midlands and East conditions cannot total the published {target}");
             }
             let i = adjustable[rng.gen_range(0..adjustable.len())];
-            let w = plans[i].wave as usize - 1;
             let c = plans[i].count.unwrap();
-            let fixed = p
-                .itemised
-                .iter()
-                .filter(|x| x.ods_code == ccgs[i].ods_code)
-                .count() as u32;
-            let (lo, hi) = if plans[i].status == Some(Status::Directed) {
-                (directions[i].max(fixed).max(1), t.cap_all[w])
-            } else {
-                (fixed.max(1), t.cap_undirected[w])
-            };
+            let (lo, hi) = count_range(i, &plans);
             if total < target && c < hi {
                 plans[i].count = Some(c + 1);
                 total += 1;
@@ -786,6 +781,8 @@ pub fn to_csv(rec: &Reconstruction, p: &Published) -> Result<(String, String)> {
 /// Write the reconstruction into `out_dir` (each file replaced atomically).
 pub fn write(out_dir: &Path, rec: &Reconstruction, p: &Published) -> Result<()> {
     let (conditions, outcomes) = to_csv(rec, p)?;
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("cannot create {}", out_dir.display()))?;
     for (name, text) in [
         (crate::ingest::CONDITIONS_FILE, conditions),
         (crate::ingest::OUTCOMES_FILE, outcomes),
