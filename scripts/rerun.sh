@@ -316,7 +316,10 @@ inputs_unchanged() {
     while IFS= read -r line || [[ -n $line ]]; do
         [[ ${#line} -gt 66 ]] && listed["${line:66}"]=1
     done <"$manifest"
-    for path in "$data_dir/ccgs.csv" "$data_dir/conditions.csv" "$weights_path"; do
+    # conditions.csv: the data dir's own (official tables), else the shipped reconstruction.
+    local conditions=$data_dir/conditions.csv
+    [[ -f $conditions || ! -f $data_dir/reconstructed/conditions.csv ]] || conditions=$data_dir/reconstructed/conditions.csv
+    for path in "$data_dir/ccgs.csv" "$conditions" "$weights_path"; do
         if [[ -z ${listed["$path"]:-} ]]; then
             echo "last successful run did not read $path (different --data-dir or --weights)"
             return 1

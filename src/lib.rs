@@ -1,22 +1,20 @@
 //! ccg-divide: reproduces and stress-tests "Clinical commissioning groups: a north-south divide?"
 //! (The King's Fund, 2013). The library knows nothing of the terminal; `main.rs` parses
 //! arguments and prints.
+//!
+//! - `io/`: reading and validating inputs, the published record, atomic output;
+//! - `stages/`: the pure stages of `analyse` (count, score, headline, tests, resampling,
+//!   robustness, sensitivity, findings) and the seeded reconstruction;
+//! - `render/`: charts, findings.md, CSV tables;
+//! - `commands/`: reconstruct, check-data, bench, synth;
+//! - `pipeline.rs`: `analyse` as a list of named stages.
 
-pub mod analysis;
-pub mod bench;
-pub mod charts;
-pub mod checkdata;
+pub mod columns;
+pub mod commands;
 pub mod error;
-pub mod frames;
-pub mod funnel;
-pub mod ingest;
-pub mod output;
+pub mod io;
+pub mod model;
 pub mod pipeline;
-pub mod published;
-pub mod reconstruct;
-pub mod report;
-pub mod score;
+pub mod render;
+pub mod stages;
 pub mod stats;
-pub mod synth;
-pub mod table;
-pub mod weights;

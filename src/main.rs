@@ -1,10 +1,10 @@
 //! Command line: parse arguments, call the library, print, and exit with a meaningful code.
 
+use ccg_divide::commands;
 use ccg_divide::error::{exit, exit_code};
 use ccg_divide::pipeline::{self, AnalyseOptions};
-use ccg_divide::published::Published;
-use ccg_divide::reconstruct::{self, Calibration};
-use ccg_divide::{checkdata, ingest, weights::Weights};
+use ccg_divide::stages::data_checks;
+use ccg_divide::stages::reconstruct::{self, Calibration};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -48,20 +48,20 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         sensitivity_seeds: usize,
         /// First CSU of the comparison (as named in ccgs.csv).
-        #[arg(long, default_value = ccg_divide::analysis::DEFAULT_CSU_A)]
+        #[arg(long, default_value = ccg_divide::stages::headline::DEFAULT_CSU_A)]
         csu_a: String,
         /// Second CSU of the comparison.
-        #[arg(long, default_value = ccg_divide::analysis::DEFAULT_CSU_B)]
+        #[arg(long, default_value = ccg_divide::stages::headline::DEFAULT_CSU_B)]
         csu_b: String,
         /// Write stage timings and peak memory as JSON to this file (used by `bench`).
         #[arg(long, hide = true)]
         timings: Option<PathBuf>,
     },
-    /// Write DATA_DIR/conditions.csv and ccg_outcomes.csv: published facts kept, the rest reconstructed by seed.
+    /// Write conditions.csv and ccg_outcomes.csv: published facts kept, the rest reconstructed by seed.
     Reconstruct {
         #[arg(long, default_value = "data")]
         data_dir: PathBuf,
-        /// Where to write the two files [default: DATA_DIR].
+        /// Where to write the two files [default: DATA_DIR/reconstructed].
         #[arg(long)]
         out_dir: Option<PathBuf>,
         #[arg(long, default_value_t = reconstruct::DEFAULT_SEED)]
@@ -155,9 +155,9 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             };
             let s = pipeline::analyse(&opts)?;
             if let Some(path) = timings {
-                let report = ccg_divide::bench::ChildReport {
+                let report = commands::bench::ChildReport {
                     stages: s.timings.clone(),
-                    peak_rss_kib: ccg_divide::bench::peak_rss_kib(),
+                    peak_rss_kib: commands::bench::peak_rss_kib(),
                 };
                 std::fs::write(path, serde_json::to_string(&report)?)?;
             }
@@ -187,41 +187,26 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             seed,
             calibrate,
         } => {
-            let table =
-                ccg_divide::table::read(&data_dir.join(ingest::CCGS_FILE), &ingest::ccg_schema())?;
-            let ccgs = ingest::parse_ccgs(&table)?;
-            let p = Published::load(&data_dir.join(ccg_divide::published::DIR))?;
-            let weights_path = data_dir.join(ingest::WEIGHTS_FILE);
-            let weights = if weights_path.exists() {
-                Weights::load(&weights_path)?
-            } else {
-                Weights::doubling()
-            };
             let cal = match calibrate {
                 CalibrateArg::PublishedFindings => Calibration::PublishedFindings,
                 CalibrateArg::None => Calibration::None,
             };
-            let rec = reconstruct::reconstruct(&ccgs, &p, &weights, seed, cal)?;
-            let out = out_dir.unwrap_or(data_dir);
-            reconstruct::write(&out, &rec, &p)?;
-            let reconstructed = rec
-                .outcomes
-                .iter()
-                .filter(|o| o.evidence == ingest::Evidence::Reconstructed)
-                .count();
+            let out =
+                out_dir.unwrap_or_else(|| data_dir.join(ccg_divide::io::read::RECONSTRUCTED_DIR));
+            let rec = commands::reconstruct::run(&data_dir, &out, seed, cal)?;
             println!(
                 "wrote {} condition rows for {} CCGs to {} (seed {seed}, calibrate {}, accepted draw {}); {} CCGs rest wholly on reconstruction",
-                rec.conditions.len(),
-                rec.outcomes.len(),
+                rec.condition_rows,
+                rec.ccgs,
                 out.display(),
                 cal.as_str(),
                 rec.attempts,
-                reconstructed
+                rec.ccgs_reconstructed
             );
             Ok(exit::OK)
         }
         Command::Synth { n, out, seed } => {
-            let rows = ccg_divide::synth::write(&out, n, seed)?;
+            let rows = commands::synth::write(&out, n, seed)?;
             println!(
                 "wrote {n} organisations and {rows} condition rows to {}",
                 out.display()
@@ -237,9 +222,9 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             let exe = std::env::current_exe()?;
             let work =
                 std::env::temp_dir().join(format!("ccg-divide-bench-{}", std::process::id()));
-            let rows = ccg_divide::bench::run(&exe, &data_dir, &sizes, runs.max(1), &work);
+            let rows = commands::bench::run(&exe, &data_dir, &sizes, runs.max(1), &work);
             let _ = std::fs::remove_dir_all(&work);
-            let md = ccg_divide::bench::markdown(
+            let md = commands::bench::markdown(
                 &rows?,
                 "cargo run --release -- bench --write BENCHMARKS.md",
             );
@@ -250,10 +235,8 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(exit::OK)
         }
         Command::CheckData { data_dir } => {
-            let inputs = ingest::load(&data_dir, None)?;
-            let p = Published::load(&data_dir.join(ccg_divide::published::DIR))?;
-            let checks = checkdata::check(&inputs, &p);
-            print!("{}", checkdata::table(&checks));
+            let checks = commands::check_data::run(&data_dir)?;
+            print!("{}", data_checks::table(&checks));
             Ok(if checks.iter().all(|c| c.ok) {
                 exit::OK
             } else {

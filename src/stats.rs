@@ -2,7 +2,7 @@
 //! Distributions come from statrs; everything here is deterministic.
 
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal, StudentsT};
-use statrs::function::factorial::ln_binomial;
+use statrs::stats_tests::{fishers_exact, Alternative};
 
 pub fn mean(x: &[f64]) -> f64 {
     if x.is_empty() {
@@ -229,21 +229,10 @@ pub fn holm(p: &[f64]) -> Vec<f64> {
     adjusted
 }
 
-/// Two-sided Fisher's exact test for the 2×2 table [[a, b], [c, d]]: the sum of the
-/// probabilities of all tables with the same margins no more likely than the observed one.
+/// Two-sided Fisher's exact test for the 2×2 table [[a, b], [c, d]] (statrs; the p-value sums
+/// the probabilities of all tables with the same margins no more likely than the observed one).
 pub fn fisher_exact(a: u64, b: u64, c: u64, d: u64) -> f64 {
-    let (row1, col1, n) = (a + b, a + c, a + b + c + d);
-    let prob = |x: u64| {
-        (ln_binomial(col1, x) + ln_binomial(n - col1, row1 - x) - ln_binomial(n, row1)).exp()
-    };
-    let observed = prob(a);
-    let lo = row1.saturating_sub(n - col1);
-    let hi = row1.min(col1);
-    let p: f64 = (lo..=hi)
-        .map(prob)
-        .filter(|&q| q <= observed * (1.0 + 1e-7))
-        .sum();
-    p.min(1.0)
+    fishers_exact(&[a, b, c, d], Alternative::TwoSided).unwrap_or(f64::NAN)
 }
 
 #[cfg(test)]

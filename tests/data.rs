@@ -96,10 +96,16 @@ fn load(dir: &Path) -> BTreeMap<String, Ccg> {
             )
         })
         .collect();
-    for r in records(&dir.join("ccg_outcomes.csv")) {
+    // Official tables sit in the data dir itself; the shipped reconstruction in reconstructed/.
+    let tables = if dir.join("conditions.csv").exists() {
+        dir.to_path_buf()
+    } else {
+        dir.join("reconstructed")
+    };
+    for r in records(&tables.join("ccg_outcomes.csv")) {
         ccgs.get_mut(&r["ods_code"]).unwrap().wave = r["wave"].parse().unwrap();
     }
-    for r in records(&dir.join("conditions.csv")) {
+    for r in records(&tables.join("conditions.csv")) {
         let c = ccgs
             .get_mut(&r["ods_code"])
             .expect("condition for a known CCG");
@@ -308,10 +314,10 @@ fn repo_data_is_exactly_what_reconstruct_writes_with_the_documented_seed() {
     reconstruct(t.path(), 2013, "published-findings");
     for f in ["conditions.csv", "ccg_outcomes.csv"] {
         let ours = std::fs::read(t.path().join(f)).unwrap();
-        let repo = std::fs::read(repo_data().join(f)).unwrap();
+        let repo = std::fs::read(repo_data().join("reconstructed").join(f)).unwrap();
         assert!(
             ours == repo,
-            "data/{f} differs from `reconstruct --seed 2013`: regenerate it (see data/README.md)"
+            "data/reconstructed/{f} differs from `reconstruct --seed 2013`: regenerate it (see data/README.md)"
         );
     }
 }

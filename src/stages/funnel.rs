@@ -3,8 +3,15 @@
 //! mean ± z·σ·√(n̄/n). σ is estimated from the data on that scale, so the limits carry the
 //! observed overdispersion (as FunnelPlotR does) rather than assuming Poisson noise.
 
-use crate::charts::Funnel;
 use crate::stats;
+
+/// Funnel plot: each CCG's score against population with control limits around the overall mean.
+pub struct Funnel {
+    pub points: Vec<(f64, f64, String)>,
+    /// (population, lower95, upper95, lower99.8, upper99.8) sampled along the x range.
+    pub limits: Vec<(f64, f64, f64, f64, f64)>,
+    pub centre: f64,
+}
 
 /// z for two-sided 95% and 99.8% limits.
 pub const Z95: f64 = 1.959_964;

@@ -25,7 +25,7 @@ pub fn write(dir: &Path, n: usize, seed: u64) -> Result<usize> {
     )?;
     let mut rows = 0;
     for i in 0..n {
-        let region = crate::ingest::REGIONS[rng.gen_range(0..4)];
+        let region = crate::model::REGIONS[rng.gen_range(0..4)];
         let csu = rng.gen_range(0..n_csu);
         writeln!(
             ccgs,

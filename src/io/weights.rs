@@ -1,16 +1,18 @@
 //! Severity weights: how much a condition at each support level counts.
 
 use crate::error::InputError;
+pub use crate::model::LEVELS;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
+use toml::Spanned;
 
-/// Support levels I–VI (I model document … IV team inserted; V functions removed; VI officer replaced).
-pub const LEVELS: usize = 6;
-
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Weights {
     /// A short name for the scheme (recorded in every output).
     pub name: String,
     /// Weight of one condition at support level i+1.
+    #[serde(rename = "support_level")]
     pub levels: [f64; LEVELS],
     /// Extra weight added to a condition backed by a legal direction.
     pub legal_direction: f64,
@@ -71,63 +73,32 @@ impl Weights {
     /// 2 = 2   # … up to 6
     /// ```
     pub fn parse(path: &Path, text: &str) -> Result<Weights, InputError> {
-        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+        let at = |span: std::ops::Range<usize>, message: String| {
+            let (line, col) = line_col(text, span.start);
             InputError {
                 file: path.to_path_buf(),
                 line: Some(line),
                 column: Some((col, String::new())),
-                message: format!("invalid TOML: {}", e.message()),
+                message,
             }
-        })?;
-        let locate = |key: &str| -> u64 {
-            text.lines()
-                .position(|l| {
-                    let l = l.trim_start();
-                    let l = l.strip_prefix('"').unwrap_or(l);
-                    l.strip_prefix(key)
-                        .is_some_and(|r| r.trim_start_matches('"').trim_start().starts_with('='))
-                })
-                .map(|i| i as u64 + 1)
-                .unwrap_or(1)
         };
-        let err = |key: &str, msg: String| InputError::at(path, locate(key), msg);
-        for key in table.keys() {
-            if !["name", "legal_direction", "support_level"].contains(&key.as_str()) {
-                return Err(err(
-                    key,
-                    format!("unknown key '{key}'; expected name, legal_direction and a [support_level] table"),
-                ));
-            }
-        }
-        let number = |key: &str, v: &toml::Value| -> Result<f64, InputError> {
-            let x = match v {
-                toml::Value::Integer(i) => *i as f64,
-                toml::Value::Float(f) => *f,
-                other => {
-                    return Err(err(
-                        key,
-                        format!("weight '{key}' must be a number, found {other}"),
-                    ))
-                }
-            };
+        let file: WeightsFile = toml::from_str(text).map_err(|e| {
+            at(
+                e.span().unwrap_or(0..0),
+                format!("invalid TOML: {}", e.message()),
+            )
+        })?;
+        let number = |key: &str, v: &Spanned<f64>| -> Result<f64, InputError> {
+            let x = *v.get_ref();
             if !x.is_finite() || x < 0.0 {
-                return Err(err(
-                    key,
+                return Err(at(
+                    v.span(),
                     format!("weight '{key}' must be a non-negative number, found {x}"),
                 ));
             }
             Ok(x)
         };
-        let name = match table.get("name") {
-            Some(toml::Value::String(s)) => s.clone(),
-            Some(_) => return Err(err("name", "'name' must be a string".into())),
-            None => path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        };
-        let legal_direction = match table.get("legal_direction") {
+        let legal_direction = match &file.legal_direction {
             Some(v) => number("legal_direction", v)?,
             None => {
                 return Err(InputError::file(
@@ -136,24 +107,25 @@ impl Weights {
                 ))
             }
         };
-        let Some(toml::Value::Table(levels_table)) = table.get("support_level") else {
+        let Some(table) = &file.support_level else {
             return Err(InputError::file(
                 path,
                 "missing [support_level] table with weights for levels 1 to 6",
             ));
         };
-        let mut levels = [0.0; LEVELS];
-        for key in levels_table.keys() {
-            if !matches!(key.parse::<usize>(), Ok(1..=LEVELS)) {
-                return Err(err(
-                    key,
-                    format!("unknown support level '{key}' in [support_level]; expected 1 to 6"),
-                ));
-            }
+        if let Some((key, v)) = table
+            .iter()
+            .find(|(k, _)| !matches!(k.parse::<usize>(), Ok(1..=LEVELS)))
+        {
+            return Err(at(
+                v.span(),
+                format!("unknown support level '{key}' in [support_level]; expected 1 to 6"),
+            ));
         }
+        let mut levels = [0.0; LEVELS];
         for (i, slot) in levels.iter_mut().enumerate() {
             let key = (i + 1).to_string();
-            let v = levels_table.get(&key).ok_or_else(|| {
+            let v = table.get(&key).ok_or_else(|| {
                 InputError::file(
                     path,
                     format!(
@@ -163,6 +135,11 @@ impl Weights {
             })?;
             *slot = number(&key, v)?;
         }
+        let name = file.name.unwrap_or_else(|| {
+            path.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        });
         Ok(Weights {
             name,
             levels,
@@ -170,25 +147,61 @@ impl Weights {
         })
     }
 
+    /// Parse a weights file's bytes (UTF-8, an optional byte-order mark).
+    pub fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<Weights, InputError> {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| InputError::file(path, "weights file is not valid UTF-8"))?;
+        Weights::parse(path, text.trim_start_matches('\u{feff}'))
+    }
+
     pub fn load(path: &Path) -> Result<Weights, InputError> {
-        let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        let bytes = std::fs::read(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => InputError::file(path, "weights file not found"),
             _ => InputError::file(path, format!("cannot read weights file: {e}")),
         })?;
-        Weights::parse(path, &text)
+        Weights::parse_bytes(path, &bytes)
     }
 
-    /// The weights as TOML, as recorded alongside every run's outputs.
+    /// The weights as TOML, as recorded alongside every run's outputs (whole numbers written
+    /// as integers, as people write them).
     pub fn to_toml(&self) -> String {
-        let mut s = format!(
-            "# Severity weights used for this run.\nname = {:?}\nlegal_direction = {}\n\n[support_level]\n",
-            self.name, self.legal_direction
-        );
-        for (i, w) in self.levels.iter().enumerate() {
-            s.push_str(&format!("{} = {}\n", i + 1, w));
+        let number = |x: f64| {
+            if x.fract() == 0.0 && x.abs() < 1e15 {
+                toml::Value::Integer(x as i64)
+            } else {
+                toml::Value::Float(x)
+            }
+        };
+        let levels: toml::Table = self
+            .levels
+            .iter()
+            .enumerate()
+            .map(|(i, w)| ((i + 1).to_string(), number(*w)))
+            .collect();
+        // A struct, so the keys keep the order people read them in.
+        #[derive(Serialize)]
+        struct Written {
+            name: String,
+            legal_direction: toml::Value,
+            support_level: toml::Table,
         }
-        s
+        let file = Written {
+            name: self.name.clone(),
+            legal_direction: number(self.legal_direction),
+            support_level: levels,
+        };
+        let body = toml::to_string(&file).expect("weights serialise to TOML");
+        format!("# Severity weights used for this run.\n{body}")
     }
+}
+
+/// weights.toml as written: unknown keys are errors, every value keeps its place in the file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WeightsFile {
+    name: Option<String>,
+    legal_direction: Option<Spanned<f64>>,
+    support_level: Option<BTreeMap<String, Spanned<f64>>>,
 }
 
 fn line_col(text: &str, offset: usize) -> (u64, usize) {

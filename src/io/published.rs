@@ -2,10 +2,10 @@
 //! distillations that `reconstruct` and `check-data` use. Nothing here is reconstructed.
 
 use crate::error::InputError;
-use crate::ingest::{parse_support_level, Ccg, InputFile, REGIONS};
-use crate::report::{ConditionalNorthVsRest, PublishedOnly};
-use crate::table::{self, Schema};
-use std::collections::{BTreeSet, HashMap};
+use crate::io::read::InputFile;
+use crate::io::table::{self, Schema};
+use crate::model::parse_support_level;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 pub const DIR: &str = "published";
@@ -233,113 +233,15 @@ impl Published {
     }
 }
 
-/// The scope name used in aggregates.csv for a region.
 fn read_table(
     files: &mut Vec<InputFile>,
     path: &Path,
     schema: &Schema,
 ) -> Result<table::Table, InputError> {
-    crate::ingest::read_hashed(path, files, |p, bytes| table::parse(p, bytes, schema))
+    crate::io::read::read_hashed(path, files, |p, bytes| table::parse(p, bytes, schema))
 }
 
+/// The scope name used in aggregates.csv for a region.
 pub fn region_scope(region: &str) -> String {
     format!("region_{}", region.to_lowercase().replace(' ', "_"))
-}
-
-/// Stage: evidence from published facts alone (issue: directions by region, review timeline).
-pub fn published_only(p: &Published, ccgs: &[Ccg]) -> PublishedOnly {
-    let region_of: HashMap<&str, usize> = ccgs
-        .iter()
-        .filter_map(|c| {
-            REGIONS
-                .iter()
-                .position(|r| *r == c.region)
-                .map(|i| (c.ods_code.as_str(), i))
-        })
-        .collect();
-    let by_region = |set: &BTreeSet<String>| -> [usize; 4] {
-        let mut n = [0; 4];
-        for code in set {
-            if let Some(&r) = region_of.get(code.as_str()) {
-                n[r] += 1;
-            }
-        }
-        n
-    };
-    let at_authorisation: BTreeSet<String> = p
-        .outcomes
-        .iter()
-        .filter(|o| o.legal_direction)
-        .map(|o| o.ods_code.clone())
-        .collect();
-    let mut n_region = [0usize; 4];
-    for r in region_of.values() {
-        n_region[*r] += 1;
-    }
-    let directed = by_region(&at_authorisation);
-    let north_d = directed[0] as u64;
-    let rest_d: u64 = directed[1..].iter().sum::<usize>() as u64;
-    let fisher = crate::stats::fisher_exact(
-        north_d,
-        n_region[0] as u64 - north_d,
-        rest_d,
-        n_region[1..].iter().sum::<usize>() as u64 - rest_d,
-    );
-    let mut reviews = vec![(
-        "Authorisation (Dec 2012-Mar 2013)".to_string(),
-        at_authorisation.len(),
-        directed,
-    )];
-    for (label, facts) in [
-        ("July 2013 review", &["legal_directions_july2013"][..]),
-        ("Autumn 2013 review", &["legal_directions_oct2013"][..]),
-        (
-            "May 2014 review",
-            &[
-                "legal_directions_may2014",
-                "legal_directions_2014_19remaining",
-            ][..],
-        ),
-    ] {
-        let set: BTreeSet<String> = facts.iter().flat_map(|f| p.ccgs_with_fact(f)).collect();
-        if !set.is_empty() {
-            reviews.push((label.to_string(), set.len(), by_region(&set)));
-        }
-    }
-    // May 2014: national count still conditional and the North's (published as "all northern
-    // CCGs fully authorised"), so North vs the rest needs no per-CCG data.
-    let conditional_may2014 = match (
-        p.aggregate("review_may2014", "ccgs_with_conditions"),
-        p.aggregate("review_may2014", "ccgs_with_conditions_north"),
-    ) {
-        (Some(all), Some(north)) if north <= all => {
-            let north_n = n_region[0];
-            let rest_n: usize = n_region[1..].iter().sum();
-            let (nw, rw) = (north as usize, (all - north) as usize);
-            (nw <= north_n && rw <= rest_n).then(|| ConditionalNorthVsRest {
-                north_conditional: nw,
-                north_ccgs: north_n,
-                rest_conditional: rw,
-                rest_ccgs: rest_n,
-                fisher_p: crate::stats::fisher_exact(
-                    nw as u64,
-                    (north_n - nw) as u64,
-                    rw as u64,
-                    (rest_n - rw) as u64,
-                ),
-            })
-        }
-        _ => None,
-    };
-    PublishedOnly {
-        conditional_may2014,
-        directions_by_region: (0..4).map(|r| (REGIONS[r].to_string(), n_region[r], directed[r])).collect(),
-        fisher_p_north_vs_rest: fisher,
-        reviews,
-        notes: vec![
-            "The March 2013 review (14 CCGs under directions: 2 lifted, 1 added) did not name the CCGs, so it is left out. \
-             Directions are a published fact for every CCG; the composite scores are not."
-                .into(),
-        ],
-    }
 }

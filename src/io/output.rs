@@ -68,6 +68,17 @@ impl Staging {
         std::fs::write(&p, bytes).map_err(|e| out_err(&p, e))
     }
 
+    /// The names of the files written so far, sorted.
+    pub fn file_names(&self) -> Result<Vec<String>, OutputError> {
+        let mut files: Vec<String> = std::fs::read_dir(&self.tmp)
+            .map_err(|e| out_err(&self.tmp, e))?
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        Ok(files)
+    }
+
     /// Swap the finished directory into place.
     pub fn commit(mut self) -> Result<(), OutputError> {
         let old = sibling(&self.final_dir, "old", std::process::id());

@@ -79,17 +79,7 @@ pub fn parse_each(
             ),
         ));
     }
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| InputError::at(path, 1, format!("cannot parse header: {e}")))?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    check_header(path, &header, schema)?;
+    let (mut reader, header) = open(path, text, schema)?;
     let table = Table {
         path: path.to_path_buf(),
         header,
@@ -160,6 +150,86 @@ pub fn parse_each(
         return Err(InputError::at(path, 2, "no data rows after the header"));
     }
     Ok(table)
+}
+
+/// The trimmed header of CSV text, checked against a schema (missing, misspelt, duplicate or
+/// empty column names are located errors).
+pub fn header(path: &Path, text: &str, schema: &Schema) -> Result<Vec<String>, InputError> {
+    open(path, text, schema).map(|(_, header)| header)
+}
+
+/// A CSV reader over the text, positioned after its checked header.
+fn open<'t>(
+    path: &Path,
+    text: &'t str,
+    schema: &Schema,
+) -> Result<(csv::Reader<&'t [u8]>, Vec<String>), InputError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| InputError::at(path, 1, format!("cannot parse header: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    check_header(path, &header, schema)?;
+    Ok((reader, header))
+}
+
+/// Whether CSV bytes are plain: every line has exactly `n` fields (quotes respected; a final
+/// newline allowed), no field is padded with whitespace, and there is at least one data row.
+/// A cheap pre-check for the fast reader: polars fills a short row with nulls and keeps padding
+/// where the strict reader rejects the row or trims the field, so anything not plain goes to
+/// the strict reader, which trims, or says which line is wrong.
+pub fn is_plain_csv(bytes: &[u8], n: usize) -> bool {
+    let (mut fields, mut rows, mut in_quotes, mut field_start) = (1usize, 0usize, false, 0usize);
+    for i in memchr::memchr3_iter(b',', b'"', b'\n', bytes) {
+        match bytes[i] {
+            b'"' => in_quotes = !in_quotes,
+            b',' if !in_quotes => {
+                if padded(&bytes[field_start..i]) {
+                    return false;
+                }
+                fields += 1;
+                field_start = i + 1;
+            }
+            b'\n' if !in_quotes => {
+                let field = &bytes[field_start..i];
+                if fields != n || padded(field.strip_suffix(b"\r").unwrap_or(field)) {
+                    return false;
+                }
+                rows += 1;
+                fields = 1;
+                field_start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    // A last line without a newline is a row too; whitespace after the last newline is not.
+    let tail = &bytes[field_start..];
+    if !tail.iter().all(u8::is_ascii_whitespace) {
+        if fields != n || padded(tail) {
+            return false;
+        }
+        rows += 1;
+    }
+    !in_quotes && rows >= 2
+}
+
+/// Whether a raw field (quotes included) has whitespace at either end of its value.
+fn padded(field: &[u8]) -> bool {
+    let value = match field {
+        [b'"', inner @ .., b'"'] => inner,
+        _ => field,
+    };
+    // Only the ends matter; Unicode whitespace counts, as the strict reader trims it.
+    let end = |c: Option<char>| c.is_some_and(char::is_whitespace);
+    match std::str::from_utf8(value) {
+        Ok(v) => end(v.chars().next()) || end(v.chars().next_back()),
+        Err(_) => true,
+    }
 }
 
 /// Byte offsets of every `\n`, in order.
@@ -395,6 +465,27 @@ mod tests {
             .message
             .contains("no data rows"));
         assert!(parse_str("").unwrap_err().message.contains("empty"));
+    }
+
+    #[test]
+    fn plain_csv_respects_quotes_and_catches_short_blank_and_padded_lines() {
+        assert!(is_plain_csv(b"a,b\n1,2\n", 2));
+        assert!(is_plain_csv(b"a,b\r\n1,2\r\n3,4", 2));
+        assert!(is_plain_csv(b"a,b\n\"x,\ny\",2\n", 2));
+        assert!(is_plain_csv(b"a,b\n\"say \"\"hi,\"\"\",2\n", 2));
+        assert!(!is_plain_csv(b"a,b\n1\n", 2), "short row");
+        assert!(!is_plain_csv(b"a,b\n1,2,3\n", 2), "long row");
+        assert!(!is_plain_csv(b"a,b\n1,2\n\n3,4\n", 2), "blank line");
+        assert!(!is_plain_csv(b"a,b\n1,2\n3", 2), "truncated last line");
+        assert!(!is_plain_csv(b"a,b\n", 2), "header only");
+        assert!(!is_plain_csv(b"a,b\n\"1,2\n", 2), "unclosed quote");
+        assert!(!is_plain_csv(b"a,b\n1, 2\n", 2), "padded field");
+        assert!(!is_plain_csv(b"a,b\n1,2 \r\n", 2), "padded last field");
+        assert!(!is_plain_csv(b"a,b\n\" 1\",2\n", 2), "padded quoted field");
+        assert!(
+            is_plain_csv(b"a,b\n\"x, y\",2\r\n", 2),
+            "a comma and space inside quotes"
+        );
     }
 
     #[test]

@@ -13,18 +13,18 @@
 //! With `--calibrate published-findings` the sampling leans by region and CSU and a draw is
 //! accepted only when the headline findings hold (calibration targets, not evidence).
 
-use crate::analysis;
 use crate::error::InputError;
-use crate::ingest::{Ccg, CcgOutcome, Condition, Evidence, Provenance};
-use crate::published::{region_scope, Published};
-use crate::report::Sensitivity;
-use crate::weights::Weights;
-use anyhow::{bail, Context, Result};
+use crate::io::published::{region_scope, Published};
+use crate::io::weights::Weights;
+use crate::model::{self, Ccg, CcgOutcome, Condition, Evidence, Provenance};
+use crate::stages::{counts, headline};
+use anyhow::{bail, Result};
+use polars::prelude::DataFrame;
+use polars::prelude::PolarsResult;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 pub const DEFAULT_SEED: u64 = 2013;
 const MAX_ATTEMPTS: usize = 20_000;
@@ -151,8 +151,8 @@ fn leaning(c: &Ccg, cal: Calibration) -> (f64, f64, f64) {
         return (1.0, MEAN_CONDITIONS, LEVEL_SHARES[2]);
     }
     match (c.csu.as_str(), c.region.as_str()) {
-        (analysis::DEFAULT_CSU_B, _) => (6.0, 1.5, 0.05),
-        (analysis::DEFAULT_CSU_A, _) => (0.2, 12.0, 0.45),
+        (headline::DEFAULT_CSU_B, _) => (6.0, 1.5, 0.05),
+        (headline::DEFAULT_CSU_A, _) => (0.2, 12.0, 0.45),
         (_, "North of England") => (1.1, 4.0, 0.14),
         (_, "London") => (0.8, 6.0, 0.2),
         (_, "South of England") => (0.7, 7.0, 0.25),
@@ -211,12 +211,13 @@ pub fn reconstruct(
     let t = targets(p)?;
     let mut ccgs: Vec<Ccg> = ccgs.to_vec();
     ccgs.sort_by(|a, b| a.ods_code.cmp(&b.ods_code));
+    let ccg_frame = model::ccgs_frame(&ccgs)?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let method = format!("seeded sampling (seed {seed}, calibrate {})", cal.as_str());
     for attempt in 1..=MAX_ATTEMPTS {
         let plans = draw(&ccgs, p, &t, cal, &mut rng)?;
         let rec = materialise(&ccgs, p, &plans, &method);
-        if cal == Calibration::None || calibration_holds(&ccgs, &rec, weights) {
+        if cal == Calibration::None || calibration_holds(&ccg_frame, &rec, weights)? {
             return Ok(Reconstruction {
                 attempts: attempt,
                 ..rec
@@ -227,29 +228,43 @@ pub fn reconstruct(
 }
 
 /// The headline findings the published-findings calibration aims for.
-fn calibration_holds(ccgs: &[Ccg], rec: &Reconstruction, weights: &Weights) -> bool {
-    let evidence = rec
-        .outcomes
-        .iter()
-        .map(|o| (o.ods_code.clone(), o.evidence))
-        .collect();
-    let s = analysis::scored(ccgs, &rec.conditions, &evidence);
-    let h = analysis::headline(
-        &s,
-        &s.scores(weights),
-        (analysis::DEFAULT_CSU_A, analysis::DEFAULT_CSU_B),
-    );
-    let v = analysis::verdicts(&h);
+fn calibration_holds(
+    ccg_frame: &DataFrame,
+    rec: &Reconstruction,
+    weights: &Weights,
+) -> Result<bool> {
+    let h = headline::judge(
+        &rec.count_table(ccg_frame)?,
+        weights,
+        (headline::DEFAULT_CSU_A, headline::DEFAULT_CSU_B),
+    )?;
+    let v = headline::verdicts(&h);
     // Tighter than the verdicts, so the calibrated data resemble what was published rather than
     // merely passing: "about four-fold" (3.5 to 4.5), "more than 30 times" (30 to 60, not
     // hundreds), and "no relation" to deprivation (not significant, not positive).
-    v.iter().all(|&x| x)
+    Ok(v.iter().all(|&x| x)
         && (3.5..=4.5).contains(&h.median_ratio)
         && h.csu_ratio <= 60.0
         && h.deprivation.r <= 0.0
-        && h.deprivation.p_value >= 0.05
+        && h.deprivation.p_value >= 0.05)
 }
 
+impl Reconstruction {
+    /// This reconstruction's CCG × level count table: the same relational stage as any input.
+    pub fn count_table(&self, ccgs: &DataFrame) -> PolarsResult<DataFrame> {
+        let conditions = model::conditions_frame(&self.conditions)?;
+        let evidence = model::evidence_frame(
+            self.outcomes
+                .iter()
+                .map(|o| (o.ods_code.as_str(), o.evidence)),
+        )?;
+        counts::count_table(ccgs, &conditions, Some(&evidence))
+    }
+}
+
+/// One draw: every CCG's wave, outcome, number of conditions and their levels, in named steps
+/// (the order of the steps fixes the order of the random numbers, so a seed always gives the
+/// same data).
 fn draw(
     ccgs: &[Ccg],
     p: &Published,
@@ -257,9 +272,20 @@ fn draw(
     cal: Calibration,
     rng: &mut ChaCha8Rng,
 ) -> Result<Vec<Plan>> {
-    let n = ccgs.len();
-    let mut plans: Vec<Plan> = ccgs
-        .iter()
+    let mut plans = initial_plans(ccgs, p);
+    let slots = place_waves(&mut plans, ccgs, p, t, rng)?;
+    settle_outcomes(&mut plans, ccgs, &slots, cal, rng)?;
+    let directions = directed_conditions(&plans, ccgs, p, t, rng)?;
+    draw_counts(&mut plans, ccgs, p, t, &directions, cal, rng)?;
+    lay_out_rows(&mut plans, ccgs, p, &directions)?;
+    assign_levels(&mut plans, ccgs, p, t, cal, rng)?;
+    Ok(plans)
+}
+
+/// What is published of each CCG's outcome: status (directed, fully authorised, with
+/// conditions), exact count, wave.
+fn initial_plans(ccgs: &[Ccg], p: &Published) -> Vec<Plan> {
+    ccgs.iter()
         .map(|c| {
             let o = p.outcome(&c.ods_code);
             let status = o.and_then(|o| {
@@ -282,42 +308,65 @@ fn draw(
                 rows: vec![],
             }
         })
-        .collect();
+        .collect()
+}
 
-    // 1. Waves.
-    let mut capacity = t.size.map(|x| x as i64);
-    let mut slots_full = t.full.map(|x| x as i64);
-    let mut slots_dir = t.directed.map(|x| x as i64);
-    let mut slots_cond = [0i64; 4];
-    for w in 0..4 {
-        slots_cond[w] = (t.with[w] - t.directed[w]) as i64;
-    }
-    let take = |pl: &Plan,
-                w: usize,
-                cap: &mut [i64; 4],
-                f: &mut [i64; 4],
-                d: &mut [i64; 4],
-                c: &mut [i64; 4]| {
-        cap[w] -= 1;
+/// Places left in each wave once a CCG is placed: (all, fully authorised, directed, with
+/// conditions but no direction).
+struct Slots {
+    capacity: [i64; 4],
+    full: [i64; 4],
+    directed: [i64; 4],
+    conditions: [i64; 4],
+}
+
+impl Slots {
+    fn take(&mut self, pl: &Plan, w: usize) {
+        self.capacity[w] -= 1;
         match pl.status {
-            Some(Status::Full) => f[w] -= 1,
-            Some(Status::Directed) => d[w] -= 1,
-            Some(Status::Conditions) => c[w] -= 1,
+            Some(Status::Full) => self.full[w] -= 1,
+            Some(Status::Directed) => self.directed[w] -= 1,
+            Some(Status::Conditions) => self.conditions[w] -= 1,
             None => {}
         }
+    }
+
+    /// Whether wave `w` has room for this CCG (keeping room for CCGs whose outcome is known).
+    fn fits(&self, pl: &Plan, w: usize, t: &Targets) -> bool {
+        self.capacity[w] > 0
+            && match pl.status {
+                Some(Status::Directed) => self.directed[w] > 0,
+                Some(Status::Full) => self.full[w] > 0,
+                Some(Status::Conditions) => {
+                    self.conditions[w] > 0 && pl.count.unwrap_or(1) <= t.cap_undirected[w]
+                }
+                None => self.full[w] + self.conditions[w] > 0,
+            }
+    }
+}
+
+/// Step 1: published waves kept; the rest placed so every wave's published totals hold.
+fn place_waves(
+    plans: &mut [Plan],
+    ccgs: &[Ccg],
+    p: &Published,
+    t: &Targets,
+    rng: &mut ChaCha8Rng,
+) -> Result<Slots> {
+    let mut slots = Slots {
+        capacity: t.size.map(|x| x as i64),
+        full: t.full.map(|x| x as i64),
+        directed: t.directed.map(|x| x as i64),
+        conditions: std::array::from_fn(|w| (t.with[w] - t.directed[w]) as i64),
     };
     for pl in plans.iter().filter(|pl| pl.wave_published) {
-        take(
-            pl,
-            pl.wave as usize - 1,
-            &mut capacity,
-            &mut slots_full,
-            &mut slots_dir,
-            &mut slots_cond,
-        );
+        slots.take(pl, pl.wave as usize - 1);
     }
     for w in 0..4 {
-        if capacity[w] < 0 || slots_full[w] < 0 || slots_dir[w] < 0 || slots_cond[w] < 0 {
+        if [slots.capacity, slots.full, slots.directed, slots.conditions]
+            .iter()
+            .any(|s| s[w] < 0)
+        {
             bail!(
                 "published per-CCG facts exceed the published totals of wave {}",
                 w + 1
@@ -326,7 +375,9 @@ fn draw(
     }
     let applied = applied_waves(p);
     // Published outcomes first (they constrain where they can go), then hinted, then the rest.
-    let mut unplaced: Vec<usize> = (0..n).filter(|&i| !plans[i].wave_published).collect();
+    let mut unplaced: Vec<usize> = (0..ccgs.len())
+        .filter(|&i| !plans[i].wave_published)
+        .collect();
     unplaced.shuffle(rng);
     unplaced.sort_by_key(|&i| match plans[i].status {
         Some(Status::Directed) => 0,
@@ -336,19 +387,7 @@ fn draw(
         None => 4,
     });
     for i in unplaced {
-        let fits = |w: usize| -> bool {
-            capacity[w] > 0
-                && match plans[i].status {
-                    Some(Status::Directed) => slots_dir[w] > 0,
-                    Some(Status::Full) => slots_full[w] > 0,
-                    Some(Status::Conditions) => {
-                        slots_cond[w] > 0 && plans[i].count.unwrap_or(1) <= t.cap_undirected[w]
-                    }
-                    // Keep room for the CCGs whose outcome is known.
-                    None => slots_full[w] + slots_cond[w] > 0,
-                }
-        };
-        let options: Vec<usize> = (0..4).filter(|&w| fits(w)).collect();
+        let options: Vec<usize> = (0..4).filter(|&w| slots.fits(&plans[i], w, t)).collect();
         let hinted = applied
             .get(&ccgs[i].ods_code)
             .map(|&w| w as usize - 1)
@@ -357,7 +396,7 @@ fn draw(
             Some(w) => w,
             None => {
                 // Fill in proportion to the room left.
-                let total: i64 = options.iter().map(|&w| capacity[w]).sum();
+                let total: i64 = options.iter().map(|&w| slots.capacity[w]).sum();
                 if total == 0 {
                     bail!("cannot place CCG {} in any wave", ccgs[i].ods_code);
                 }
@@ -365,29 +404,32 @@ fn draw(
                 *options
                     .iter()
                     .find(|&&w| {
-                        r -= capacity[w];
+                        r -= slots.capacity[w];
                         r < 0
                     })
                     .unwrap()
             }
         };
         plans[i].wave = w as u8 + 1;
-        take(
-            &plans[i],
-            w,
-            &mut capacity,
-            &mut slots_full,
-            &mut slots_dir,
-            &mut slots_cond,
-        );
+        slots.take(&plans[i], w);
     }
+    Ok(slots)
+}
 
-    // 2. Outcome of CCGs with none published: the rest of each wave's full places.
+/// Step 2: the outcome of CCGs with none published: the rest of each wave's full places.
+fn settle_outcomes(
+    plans: &mut [Plan],
+    ccgs: &[Ccg],
+    slots: &Slots,
+    cal: Calibration,
+    rng: &mut ChaCha8Rng,
+) -> Result<()> {
+    let n = ccgs.len();
     for w in 0..4 {
         let open: Vec<usize> = (0..n)
             .filter(|&i| plans[i].wave as usize == w + 1 && plans[i].status.is_none())
             .collect();
-        if slots_full[w] < 0 || slots_full[w] as usize > open.len() || slots_dir[w] != 0 {
+        if slots.full[w] < 0 || slots.full[w] as usize > open.len() || slots.directed[w] != 0 {
             bail!(
                 "wave {}: published outcomes cannot meet the wave totals",
                 w + 1
@@ -396,7 +438,7 @@ fn draw(
         let full: BTreeSet<usize> = weighted_sample(
             &open,
             |i| leaning(&ccgs[i], cal).0,
-            slots_full[w] as usize,
+            slots.full[w] as usize,
             rng,
         )
         .into_iter()
@@ -410,7 +452,19 @@ fn draw(
         }
     }
 
-    // 3a. Directed conditions (level IV or above).
+    Ok(())
+}
+
+/// Step 3a: directed conditions (level IV or above) per CCG; Midlands and East's published
+/// number of directions met.
+fn directed_conditions(
+    plans: &[Plan],
+    ccgs: &[Ccg],
+    p: &Published,
+    t: &Targets,
+    rng: &mut ChaCha8Rng,
+) -> Result<Vec<u32>> {
+    let n = ccgs.len();
     let me = "Midlands and East of England";
     let mut directions: Vec<u32> = vec![0; n];
     for i in 0..n {
@@ -448,8 +502,23 @@ fn draw(
         }
     }
 
-    // 3b. Counts, each within its allowed range: at least its published itemised rows (and its
-    // directions), at most the wave's published maximum.
+    Ok(directions)
+}
+
+/// Step 3b: counts, each within its allowed range: at least its published itemised rows (and
+/// its directions), at most the wave's published maximum; Midlands and East's published
+/// average met.
+fn draw_counts(
+    plans: &mut [Plan],
+    ccgs: &[Ccg],
+    p: &Published,
+    t: &Targets,
+    directions: &[u32],
+    cal: Calibration,
+    rng: &mut ChaCha8Rng,
+) -> Result<()> {
+    let n = ccgs.len();
+    let me = "Midlands and East of England";
     let itemised_rows: Vec<u32> = ccgs
         .iter()
         .map(|c| {
@@ -515,7 +584,12 @@ fn draw(
         }
     }
 
-    // 4. Rows: published items, directed conditions, then the rest.
+    Ok(())
+}
+
+/// Step 4: each CCG's rows: published items, directed conditions, then unknown ones.
+fn lay_out_rows(plans: &mut [Plan], ccgs: &[Ccg], p: &Published, directions: &[u32]) -> Result<()> {
+    let n = ccgs.len();
     for i in 0..n {
         let code = &ccgs[i].ods_code;
         let count = plans[i].count.unwrap_or(0);
@@ -574,7 +648,20 @@ fn draw(
         plans[i].rows = rows;
     }
 
-    // 4b. Level III quotas (waves with a published count of CCGs with a level-III condition).
+    Ok(())
+}
+
+/// Step 5: the level-III quotas (waves with a published count of CCGs with a level-III
+/// condition), then every unknown level drawn.
+fn assign_levels(
+    plans: &mut [Plan],
+    ccgs: &[Ccg],
+    p: &Published,
+    t: &Targets,
+    cal: Calibration,
+    rng: &mut ChaCha8Rng,
+) -> Result<()> {
+    let n = ccgs.len();
     let mut needs_three: BTreeSet<usize> = BTreeSet::new();
     let mut no_three: BTreeSet<usize> = BTreeSet::new();
     for w in 0..4 {
@@ -637,7 +724,7 @@ fn draw(
             r.level = Some(level);
         }
     }
-    Ok(plans)
+    Ok(())
 }
 
 /// Waves CCGs applied for (after the autumn 2012 moves), where the sources agree.
@@ -722,111 +809,4 @@ fn materialise(ccgs: &[Ccg], p: &Published, plans: &[Plan], method: &str) -> Rec
         outcomes,
         attempts: 0,
     }
-}
-
-/// conditions.csv and ccg_outcomes.csv as text (the official format plus provenance).
-pub fn to_csv(rec: &Reconstruction, p: &Published) -> Result<(String, String)> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(vec![]);
-    w.write_record([
-        "ods_code",
-        "criterion",
-        "support_level",
-        "legal_direction",
-        "provenance",
-        "source",
-    ])?;
-    for c in &rec.conditions {
-        w.write_record([
-            c.ods_code.as_str(),
-            &c.criterion,
-            &c.support_level.to_string(),
-            if c.legal_direction { "true" } else { "false" },
-            c.provenance.as_str(),
-            &c.source,
-        ])?;
-    }
-    let conditions = String::from_utf8(w.into_inner()?)?;
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(vec![]);
-    w.write_record([
-        "ods_code",
-        "wave",
-        "wave_provenance",
-        "n_conditions",
-        "legal_direction",
-        "evidence",
-        "method",
-        "source",
-    ])?;
-    for o in &rec.outcomes {
-        w.write_record([
-            o.ods_code.as_str(),
-            &o.wave.to_string(),
-            o.wave_provenance.as_str(),
-            &o.n_conditions.to_string(),
-            if o.legal_direction { "true" } else { "false" },
-            o.evidence.as_str(),
-            &o.method,
-            p.outcome(&o.ods_code)
-                .map(|x| x.source_url.as_str())
-                .unwrap_or(""),
-        ])?;
-    }
-    Ok((conditions, String::from_utf8(w.into_inner()?)?))
-}
-
-/// Write the reconstruction into `out_dir` (each file replaced atomically).
-pub fn write(out_dir: &Path, rec: &Reconstruction, p: &Published) -> Result<()> {
-    let (conditions, outcomes) = to_csv(rec, p)?;
-    std::fs::create_dir_all(out_dir)
-        .with_context(|| format!("cannot create {}", out_dir.display()))?;
-    for (name, text) in [
-        (crate::ingest::CONDITIONS_FILE, conditions),
-        (crate::ingest::OUTCOMES_FILE, outcomes),
-    ] {
-        let path = out_dir.join(name);
-        let tmp = out_dir.join(format!(".{name}.tmp-{}", std::process::id()));
-        std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path)
-            .with_context(|| format!("cannot replace {}", path.display()))?;
-    }
-    Ok(())
-}
-
-/// Seeds used by the sensitivity stage.
-pub fn sensitivity_seeds(n: usize) -> Vec<u64> {
-    (1..=n as u64).collect()
-}
-
-/// Reconstruct under `--calibrate none` for several seeds and count how often each claim holds.
-pub fn sensitivity(
-    inputs: &crate::ingest::Inputs,
-    p: &Published,
-    weights: &Weights,
-    compare: (&str, &str),
-    n_seeds: usize,
-) -> Result<Sensitivity> {
-    let seeds = sensitivity_seeds(n_seeds);
-    let mut holds = [0usize; 5];
-    for &seed in &seeds {
-        let rec = reconstruct(&inputs.ccgs, p, weights, seed, Calibration::None)?;
-        let evidence = rec
-            .outcomes
-            .iter()
-            .map(|o| (o.ods_code.clone(), o.evidence))
-            .collect();
-        let s = analysis::scored(&inputs.ccgs, &rec.conditions, &evidence);
-        let v = analysis::verdicts(&analysis::headline(&s, &s.scores(weights), compare));
-        for k in 0..5 {
-            holds[k] += usize::from(v[k]);
-        }
-    }
-    Ok(Sensitivity {
-        calibration: Calibration::None.as_str().into(),
-        seeds,
-        holds,
-    })
 }

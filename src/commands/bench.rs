@@ -133,7 +133,7 @@ pub fn run(
     )?);
     for &n in sizes {
         let dir: PathBuf = work.join(format!("synth-{n}"));
-        let cond = crate::synth::write(&dir, n, 42)?;
+        let cond = crate::commands::synth::write(&dir, n, 42)?;
         // Resampling is capped for synthetic sizes: its cost is resamples × N by design.
         let args = [
             "--bootstrap",

@@ -1,7 +1,8 @@
 //! Stage 7: charts as PNG, with an embedded font (DejaVu Sans) so text renders identically
 //! on machines without system fonts.
 
-use crate::ingest::REGIONS;
+use crate::model::REGIONS;
+use crate::stages::funnel::Funnel;
 use anyhow::{anyhow, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -84,6 +85,37 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// A chart on the page's main area: title, margins and label areas as every chart has them.
+fn builder<'a, 'b>(
+    main: &'a DrawingArea<BitMapBackend<'b>, Shift>,
+    title: &str,
+    x_label_area: u32,
+    y_label_area: u32,
+) -> ChartBuilder<'a, 'static, BitMapBackend<'b>> {
+    let mut b = ChartBuilder::on(main);
+    b.caption(title, title_style())
+        .margin(16)
+        .x_label_area_size(x_label_area)
+        .y_label_area_size(y_label_area);
+    b
+}
+
+/// The series legend, as every chart draws it.
+fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+    font_size: u32,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.9))
+        .border_style(GREY)
+        .label_font((FONT, font_size))
+        .draw()
+        .map_err(err)
+}
+
 fn title_style() -> TextStyle<'static> {
     TextStyle::from((FONT, 24, FontStyle::Bold).into_font()).color(&BLACK)
 }
@@ -120,11 +152,7 @@ pub fn distribution(
             scores.len()
         )
     };
-    let mut chart = ChartBuilder::on(&main)
-        .caption(title, title_style())
-        .margin(16)
-        .x_label_area_size(44)
-        .y_label_area_size(70)
+    let mut chart = builder(&main, &title, 44, 70)
         .build_cartesian_2d(0f64..n as f64, 0f64..ymax)
         .map_err(err)?;
     chart
@@ -165,14 +193,7 @@ pub fn distribution(
             .label(*region)
             .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], colour.filled()));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.9))
-        .border_style(GREY)
-        .label_font((FONT, 15))
-        .draw()
-        .map_err(err)?;
+    legend(&mut chart, SeriesLabelPosition::UpperLeft, 15)?;
     root.present().map_err(err)?;
     Ok(())
 }
@@ -200,11 +221,7 @@ pub fn labelled_bars(
         .fold(1.0, f64::max)
         * 1.15;
     let (root, main) = page(path, note)?;
-    let mut chart = ChartBuilder::on(&main)
-        .caption(title, title_style())
-        .margin(16)
-        .x_label_area_size(50)
-        .y_label_area_size(70)
+    let mut chart = builder(&main, title, 50, 70)
         .build_cartesian_2d((0..n - 1).into_segmented(), 0f64..top)
         .map_err(err)?;
     let labels: Vec<String> = bars.iter().map(|b| b.label.clone()).collect();
@@ -281,11 +298,7 @@ pub fn horizontal_bars(
         .fold(1.0, f64::max)
         * 1.12;
     let (root, main) = page(path, note)?;
-    let mut chart = ChartBuilder::on(&main)
-        .caption(title, title_style())
-        .margin(16)
-        .x_label_area_size(44)
-        .y_label_area_size(330)
+    let mut chart = builder(&main, title, 44, 330)
         .build_cartesian_2d(0f64..right, (0..n - 1).into_segmented())
         .map_err(err)?;
     // Highest first at the top: segment 0 is at the bottom, so reverse the order.
@@ -373,12 +386,7 @@ pub fn scatter(
     };
     let ymax = points.iter().map(|p| p.1).fold(1.0, f64::max) * 1.05;
     let (root, main) = page(path, note)?;
-    let mut builder = ChartBuilder::on(&main);
-    builder
-        .caption(spec.title, title_style())
-        .margin(16)
-        .x_label_area_size(50)
-        .y_label_area_size(70);
+    let mut builder = builder(&main, spec.title, 50, 70);
     // Small inputs get full-size markers; huge ones get dots so the cloud stays readable.
     let radius = if points.len() > 5000 { 1 } else { 4 };
     macro_rules! body {
@@ -407,14 +415,7 @@ pub fn scatter(
                     .label(*region)
                     .legend(move |(x, y)| Circle::new((x + 7, y), 5, colour.filled()));
             }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.9))
-                .border_style(GREY)
-                .label_font((FONT, 15))
-                .draw()
-                .map_err(err)?;
+            legend(&mut chart, SeriesLabelPosition::UpperRight, 15)?;
         }};
     }
     if spec.log_x {
@@ -429,14 +430,6 @@ pub fn scatter(
     }
     root.present().map_err(err)?;
     Ok(())
-}
-
-/// Funnel plot: each CCG's score against population with control limits around the overall mean.
-pub struct Funnel {
-    pub points: Vec<(f64, f64, String)>,
-    /// (population, lower95, upper95, lower99.8, upper99.8) sampled along the x range.
-    pub limits: Vec<(f64, f64, f64, f64, f64)>,
-    pub centre: f64,
 }
 
 pub fn funnel(
@@ -467,11 +460,7 @@ pub fn funnel(
         .fold(1.0, f64::max)
         * 1.05;
     let (root, main) = page(path, note)?;
-    let mut chart = ChartBuilder::on(&main)
-        .caption(title, title_style())
-        .margin(16)
-        .x_label_area_size(50)
-        .y_label_area_size(70)
+    let mut chart = builder(&main, title, 50, 70)
         .build_cartesian_2d((xmin * 0.95..xmax * 1.05).log_scale(), 0f64..ymax)
         .map_err(err)?;
     chart
@@ -534,14 +523,7 @@ pub fn funnel(
             .label(*region)
             .legend(move |(x, y)| Circle::new((x + 7, y), 5, colour.filled()));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(GREY)
-        .label_font((FONT, 14))
-        .draw()
-        .map_err(err)?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight, 14)?;
     root.present().map_err(err)?;
     Ok(())
 }
@@ -564,11 +546,7 @@ pub fn grouped_bars(
         .max(0.01)
         * 1.6; // headroom so the legend sits above the bars
     let (root, main) = page(path, note)?;
-    let mut chart = ChartBuilder::on(&main)
-        .caption(title, title_style())
-        .margin(16)
-        .x_label_area_size(50)
-        .y_label_area_size(70)
+    let mut chart = builder(&main, title, 50, 70)
         .build_cartesian_2d(0f64..n as f64, 0f64..top)
         .map_err(err)?;
     let labels = groups.to_vec();
@@ -628,14 +606,7 @@ pub fn grouped_bars(
             }))
             .map_err(err)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(GREY)
-        .label_font((FONT, 14))
-        .draw()
-        .map_err(err)?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight, 14)?;
     root.present().map_err(err)?;
     Ok(())
 }
@@ -647,7 +618,7 @@ pub fn format_value(v: f64) -> String {
     } else if (v - v.round()).abs() < 1e-9 {
         format!("{}", v.round() as i64)
     } else {
-        crate::report::approx(v)
+        crate::render::format::approx(v)
     }
 }
 

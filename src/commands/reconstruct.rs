@@ -1,0 +1,94 @@
+//! `reconstruct`: write `conditions.csv` and `ccg_outcomes.csv` from the published facts and a
+//! seed (the procedure itself is `stages::reconstruct`).
+
+use crate::io::published::Published;
+use crate::io::read::{
+    parse_ccgs, CCGS_FILE, CCG_SCHEMA, CONDITIONS_FILE, OUTCOMES_FILE, OUTCOME_COLUMNS,
+    WEIGHTS_FILE,
+};
+use crate::io::table;
+use crate::io::weights::Weights;
+use crate::io::write::{replace_file, CsvText};
+use crate::model::Evidence;
+use crate::stages::reconstruct::{reconstruct, Calibration, Reconstruction};
+use anyhow::{Context, Result};
+use std::path::Path;
+
+/// What a reconstruction run reports.
+pub struct Summary {
+    pub condition_rows: usize,
+    pub ccgs: usize,
+    pub ccgs_reconstructed: usize,
+    pub attempts: usize,
+}
+
+/// Reconstruct from `data_dir` (ccgs.csv, published/, weights.toml) into `out_dir`.
+pub fn run(data_dir: &Path, out_dir: &Path, seed: u64, cal: Calibration) -> Result<Summary> {
+    let ccgs = parse_ccgs(&table::read(&data_dir.join(CCGS_FILE), &CCG_SCHEMA)?)?;
+    let p = Published::load(&data_dir.join(crate::io::published::DIR))?;
+    let weights_path = data_dir.join(WEIGHTS_FILE);
+    let weights = if weights_path.exists() {
+        Weights::load(&weights_path)?
+    } else {
+        Weights::doubling()
+    };
+    let rec = reconstruct(&ccgs, &p, &weights, seed, cal)?;
+    write(out_dir, &rec, &p)?;
+    Ok(Summary {
+        condition_rows: rec.conditions.len(),
+        ccgs: rec.outcomes.len(),
+        ccgs_reconstructed: rec
+            .outcomes
+            .iter()
+            .filter(|o| o.evidence == Evidence::Reconstructed)
+            .count(),
+        attempts: rec.attempts,
+    })
+}
+
+/// conditions.csv and ccg_outcomes.csv as text (the official format plus provenance).
+pub fn to_csv(rec: &Reconstruction, p: &Published) -> Result<(String, String)> {
+    let mut conditions = CsvText::new([
+        "ods_code",
+        "criterion",
+        "support_level",
+        "legal_direction",
+        "provenance",
+        "source",
+    ])?;
+    for c in &rec.conditions {
+        conditions.row([
+            c.ods_code.as_str(),
+            &c.criterion,
+            &c.support_level.to_string(),
+            if c.legal_direction { "true" } else { "false" },
+            c.provenance.as_str(),
+            &c.source,
+        ])?;
+    }
+    let mut outcomes = CsvText::new(OUTCOME_COLUMNS)?;
+    for o in &rec.outcomes {
+        outcomes.row([
+            o.ods_code.as_str(),
+            &o.wave.to_string(),
+            o.wave_provenance.as_str(),
+            &o.n_conditions.to_string(),
+            if o.legal_direction { "true" } else { "false" },
+            o.evidence.as_str(),
+            &o.method,
+            p.outcome(&o.ods_code)
+                .map(|x| x.source_url.as_str())
+                .unwrap_or(""),
+        ])?;
+    }
+    Ok((conditions.finish()?, outcomes.finish()?))
+}
+
+/// Write the reconstruction into `out_dir` (each file replaced atomically).
+pub fn write(out_dir: &Path, rec: &Reconstruction, p: &Published) -> Result<()> {
+    let (conditions, outcomes) = to_csv(rec, p)?;
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("cannot create {}", out_dir.display()))?;
+    replace_file(out_dir, CONDITIONS_FILE, &conditions)?;
+    replace_file(out_dir, OUTCOMES_FILE, &outcomes)
+}

@@ -1,0 +1,8 @@
+//! The edges: reading and validating inputs, the published record, writing outputs atomically.
+
+pub mod output;
+pub mod published;
+pub mod read;
+pub mod table;
+pub mod weights;
+pub mod write;

@@ -1,0 +1,254 @@
+//! The eight charts of a run: what each shows, taken from the findings and the scored table,
+//! drawn by `charts.rs` into the output directory. Independent charts are drawn on two threads.
+
+use crate::columns::{f64_slice, strings};
+use crate::model::REGIONS;
+use crate::render::charts::{self, Bar};
+use crate::render::format::approx;
+use crate::stages::findings::Findings;
+use crate::stages::funnel;
+use crate::stages::score::Scored;
+use anyhow::Result;
+use std::path::Path;
+
+/// Every chart file name `draw_all` may write, in drawing order.
+pub const CHARTS: [&str; 7] = [
+    "distribution.png",
+    "region_medians.png",
+    "csu_scores.png",
+    "score_vs_population.png",
+    "score_vs_deprivation.png",
+    "funnel_population.png",
+    "directions_by_region.png",
+];
+
+/// The per-CCG columns the charts plot, in table order.
+struct Points {
+    score: Vec<f64>,
+    region: Vec<String>,
+    population: Vec<f64>,
+    imd: Vec<f64>,
+}
+
+/// Draw every chart into `dir`.
+pub fn draw_all(dir: &Path, f: &Findings, s: &Scored) -> Result<()> {
+    let pts = Points {
+        score: f64_slice(&s.ccgs, "composite_score")?.to_vec(),
+        region: strings(&s.ccgs, "region")?,
+        population: f64_slice(&s.ccgs, "population")?.to_vec(),
+        imd: f64_slice(&s.ccgs, "imd_score")?.to_vec(),
+    };
+    let csu_bars = csu_bars(f, s)?;
+    let note = source_note(f);
+    let jobs: Vec<Box<dyn Fn() -> Result<()> + Sync + '_>> = vec![
+        Box::new(|| distribution(dir, f, &pts, &note)),
+        Box::new(|| region_medians(dir, f, &note)),
+        Box::new(|| csu_scores(dir, f, &csu_bars, &note)),
+        Box::new(|| scatters(dir, f, &pts, &note)),
+        Box::new(|| funnel_plot(dir, f, &pts, &note)),
+        Box::new(|| directions(dir, f)),
+    ];
+    // Two threads take alternate charts; each chart is its own file, so order does not matter.
+    let (even, odd): (Vec<_>, Vec<_>) = jobs.iter().enumerate().partition(|(i, _)| i % 2 == 0);
+    let run = |part: Vec<(usize, &Box<dyn Fn() -> Result<()> + Sync + '_>)>| -> Result<()> {
+        part.into_iter().try_for_each(|(_, job)| job())
+    };
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| run(odd));
+        run(even).and(other.join().expect("chart thread"))
+    })
+}
+
+/// The footer of every chart built on the scores: source, reconstructed share, weights.
+fn source_note(f: &Findings) -> String {
+    let p = &f.provenance;
+    format!(
+        "Source: ccg-divide, reproducing The King's Fund (2013) 'Clinical commissioning groups: a north-south divide?'. \
+         {} of {} CCGs ({:.0}%) rest wholly on reconstructed data{}; see findings.md. Weights: {}.",
+        p.ccgs_reconstructed,
+        p.n_ccgs,
+        100.0 * p.ccgs_reconstructed as f64 / p.n_ccgs.max(1) as f64,
+        if p.calibrated_to_findings {
+            ", calibrated to the published findings"
+        } else {
+            ""
+        },
+        f.weights.name
+    )
+}
+
+fn score_label(f: &Findings) -> String {
+    format!("Composite score ({} weights)", f.weights.name)
+}
+
+fn distribution(dir: &Path, f: &Findings, pts: &Points, note: &str) -> Result<()> {
+    let dist: Vec<(f64, String)> = pts
+        .score
+        .iter()
+        .copied()
+        .zip(pts.region.iter().cloned())
+        .collect();
+    charts::distribution(&dir.join(CHARTS[0]), &dist, &score_label(f), note)
+}
+
+fn region_medians(dir: &Path, f: &Findings, note: &str) -> Result<()> {
+    let bars: Vec<Bar> = f
+        .regions
+        .iter()
+        .map(|row| Bar {
+            label: row.region.clone(),
+            value: row.median,
+            interval: Some(row.median_ci_95),
+            colour: REGIONS
+                .iter()
+                .position(|x| *x == row.region)
+                .map(|i| charts::REGION_COLOURS[i]),
+        })
+        .collect();
+    charts::labelled_bars(
+        &dir.join(CHARTS[1]),
+        &format!(
+            "Median composite score by NHS CB region: highest {}x the lowest",
+            approx(f.headline.median_ratio)
+        ),
+        &format!(
+            "Median score (bars: bootstrap 95% interval, {} resamples)",
+            f.intervals.resamples
+        ),
+        &bars,
+        note,
+    )
+}
+
+/// Mean per CSU, with intervals for the two compared CSUs.
+fn csu_bars(f: &Findings, s: &Scored) -> Result<Vec<Bar>> {
+    let names = strings(&s.csus, "csu")?;
+    let means = f64_slice(&s.csus, "mean_score")?;
+    let n = s.csus.column("n_ccgs")?.u32()?;
+    let (a, b) = (&f.compare_csus.0, &f.compare_csus.1);
+    Ok(names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| Bar {
+            label: format!(
+                "{} ({})",
+                name.trim_start_matches("NHS "),
+                n.get(i).unwrap_or(0)
+            ),
+            value: means[i],
+            interval: if name == a {
+                Some(f.intervals.csu_a_mean)
+            } else if name == b {
+                Some(f.intervals.csu_b_mean)
+            } else {
+                None
+            },
+            // The two compared CSUs stand out; in-house support is not a CSU, so it is grey.
+            colour: if name == a || name == b {
+                Some(charts::HIGHLIGHT)
+            } else if name.eq_ignore_ascii_case("in-house") {
+                Some(charts::MUTED)
+            } else {
+                None
+            },
+        })
+        .collect())
+}
+
+fn csu_scores(dir: &Path, f: &Findings, bars: &[Bar], note: &str) -> Result<()> {
+    charts::horizontal_bars(
+        &dir.join(CHARTS[2]),
+        &format!(
+            "Mean composite score by CSU: {} vs {}, {}x",
+            short_csu(&f.compare_csus.0),
+            short_csu(&f.compare_csus.1),
+            approx(f.headline.csu_ratio)
+        ),
+        "Mean composite score per CCG (CCGs in brackets; orange: the two compared, with bootstrap 95% intervals; grey: no CSU)",
+        bars,
+        note,
+    )
+}
+
+fn scatters(dir: &Path, f: &Findings, pts: &Points, note: &str) -> Result<()> {
+    let points = |x: &[f64]| -> Vec<(f64, f64, String)> {
+        x.iter()
+            .zip(&pts.score)
+            .zip(&pts.region)
+            .map(|((a, b), c)| (*a, *b, c.clone()))
+            .collect()
+    };
+    let h = &f.headline;
+    let y_label = score_label(f);
+    charts::scatter(
+        &dir.join(CHARTS[3]),
+        &charts::Scatter {
+            title: &format!(
+                "Score vs registered population: Spearman rho = {:.2} (p = {:.2}), Pearson r = {:.2}",
+                h.size.r, h.size.p_value, h.size_pearson.r
+            ),
+            x_label: "Registered population, April-June 2013 (log scale)",
+            y_label: &y_label,
+            log_x: true,
+        },
+        &points(&pts.population),
+        note,
+    )?;
+    charts::scatter(
+        &dir.join(CHARTS[4]),
+        &charts::Scatter {
+            title: &format!(
+                "Score vs deprivation: Spearman rho = {:.2} (p = {:.2}), Pearson r = {:.2}",
+                h.deprivation.r, h.deprivation.p_value, h.deprivation_pearson.r
+            ),
+            x_label: "IMD 2010 score (higher = more deprived)",
+            y_label: &y_label,
+            log_x: false,
+        },
+        &points(&pts.imd),
+        note,
+    )
+}
+
+fn funnel_plot(dir: &Path, f: &Findings, pts: &Points, note: &str) -> Result<()> {
+    charts::funnel(
+        &dir.join(CHARTS[5]),
+        "Funnel plot: score against CCG size, with control limits",
+        "Registered population (log scale)",
+        &score_label(f),
+        &funnel::funnel(&pts.population, &pts.score, &pts.region),
+        &format!("{note} Limits: overall mean ± z·SD·sqrt(mean population / population), z = 1.96 and 3.09."),
+    )
+}
+
+/// Directions by region at each review (published facts only; drawn only when they exist).
+fn directions(dir: &Path, f: &Findings) -> Result<()> {
+    let Some(po) = &f.published_only else {
+        return Ok(());
+    };
+    let groups: Vec<String> = po.reviews.iter().map(|x| x.0.clone()).collect();
+    let series: Vec<(String, Vec<f64>)> = REGIONS
+        .iter()
+        .enumerate()
+        .map(|(ri, name)| {
+            (
+                name.to_string(),
+                po.reviews.iter().map(|x| x.2[ri] as f64).collect(),
+            )
+        })
+        .collect();
+    charts::grouped_bars(
+        &dir.join(CHARTS[6]),
+        "CCGs under legal directions by region, at authorisation and each published review",
+        "CCGs under legal directions (named in sources)",
+        &groups,
+        &series,
+        "Source: published facts only (data/published/facts.csv: BMJ, HSJ, Healthcare Leader, Pulse); no reconstruction involved.",
+    )
+}
+
+/// "NHS Hertfordshire and Essex CSU" → "Hertfordshire and Essex", for chart titles.
+fn short_csu(name: &str) -> &str {
+    let name = name.strip_prefix("NHS ").unwrap_or(name);
+    name.strip_suffix(" CSU").unwrap_or(name)
+}

@@ -1,0 +1,76 @@
+//! Numbers as the reports print them.
+
+/// Numbers in CSV and Markdown: whole numbers plainly, others to at most 4 decimals.
+pub fn num(v: f64) -> String {
+    if v.is_nan() {
+        String::new()
+    } else if v.is_infinite() {
+        if v > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        }
+    } else if (v - v.round()).abs() < 1e-9 && v.abs() < 1e15 {
+        format!("{}", v.round() as i64)
+    } else {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// A number for prose and chart titles: three significant figures (CSV files keep `num`).
+pub fn approx(v: f64) -> String {
+    if !v.is_finite() || v == 0.0 {
+        return num(v);
+    }
+    let digits = (2 - v.abs().log10().floor() as i32).max(0) as usize;
+    let s = format!("{v:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+pub fn pct(x: f64) -> String {
+    format!("{:.1}%", 100.0 * x)
+}
+
+pub fn p_text(p: f64) -> String {
+    if p < 0.001 {
+        "p < 0.001".into()
+    } else {
+        format!("p = {:.3}", p)
+    }
+}
+
+pub fn ci(i: (f64, f64)) -> String {
+    format!("{} to {}", approx(i.0), approx(i.1))
+}
+
+pub fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_format_plainly() {
+        assert_eq!(num(3.0), "3");
+        assert_eq!(num(2.5), "2.5");
+        assert_eq!(num(1.0 / 3.0), "0.3333");
+        assert_eq!(num(f64::INFINITY), "inf");
+        assert_eq!(num(f64::NAN), "");
+        assert_eq!(approx(31.392), "31.4");
+        assert_eq!(approx(103.4091), "103");
+        assert_eq!(approx(0.46153), "0.462");
+        assert_eq!(approx(4.0), "4");
+        assert_eq!(approx(-0.1299), "-0.13");
+    }
+}

@@ -1,0 +1,393 @@
+//! findings.md, built section by section from the findings value.
+
+use crate::model::REGIONS;
+use crate::render::format::{approx, ci, num, p_text, pct, yes_no};
+use crate::stages::findings::Findings;
+use crate::stages::headline::CLAIMS;
+
+/// findings.md: the report an analyst reads first.
+pub fn findings_markdown(f: &Findings) -> String {
+    let mut md = String::new();
+    let sections: [fn(&mut String, &Findings); 9] = [
+        provenance_section,
+        claims_section,
+        regions_section,
+        funnel_section,
+        csu_section,
+        robustness_section,
+        published_only_section,
+        sensitivity_section,
+        files_section,
+    ];
+    for section in sections {
+        section(&mut md, f);
+    }
+    md
+}
+
+fn push(md: &mut String, s: &str) {
+    md.push_str(s);
+    md.push('\n');
+}
+
+fn provenance_section(md: &mut String, f: &Findings) {
+    let p = &f.provenance;
+    push(md, &format!("# {}\n", f.title));
+    let wholly = p.ccgs_reconstructed;
+    push(
+        md,
+        &format!(
+            "**How much of this rests on reconstruction.** Of {} CCGs, **{} ({}) rest wholly on reconstructed data**, \
+             {} have a published number of conditions whose support levels are reconstructed, and {} have a fully \
+             published outcome (published count and levels, or published as fully authorised). {} of {} condition rows ({}) \
+             are reconstructed; {} CCGs' authorisation waves are reconstructed.",
+            p.n_ccgs,
+            wholly,
+            pct(wholly as f64 / p.n_ccgs.max(1) as f64),
+            p.ccgs_count_published,
+            p.ccgs_published,
+            p.condition_rows_reconstructed,
+            p.condition_rows,
+            pct(p.condition_rows_reconstructed as f64 / p.condition_rows.max(1) as f64),
+            p.waves_reconstructed
+        ),
+    );
+    md.push('\n');
+    if !p.methods.is_empty() {
+        push(md, &format!("Reconstruction: {}.", p.methods.join("; ")));
+        md.push('\n');
+    }
+    if p.calibrated_to_findings {
+        push(
+            md,
+            "**Caution:** the reconstructed rows were calibrated to the published findings (`--calibrate published-findings`). \
+             Those findings holding below is a property of the calibration, not evidence for them. The section \
+             *Reconstruction sensitivity* shows what the published facts alone imply (`--calibrate none`), and \
+             *Evidence from published facts alone* uses no reconstruction at all.",
+        );
+        md.push('\n');
+    }
+    let w = &f.weights;
+    push(
+        md,
+        &format!(
+            "Severity weights ({}): support level I–VI = {}; extra per legal direction = {}. Seed for resampling: {}.\n",
+            w.name,
+            w.levels.iter().map(|x| num(*x)).collect::<Vec<_>>().join(", "),
+            num(w.legal_direction),
+            f.seed
+        ),
+    );
+}
+
+fn claims_section(md: &mut String, f: &Findings) {
+    push(md, "## The published claims\n");
+    push(md, "| # | Claim | Published | Ours | 95% interval | p-value | Reproduced | CCGs behind it not wholly published | Reconstructed rows behind it |");
+    push(md, "|---|---|---|---|---|---|---|---|---|");
+    for (i, c) in f.claims.iter().enumerate() {
+        push(
+            md,
+            &format!(
+                "| {} | {} | {} | {} | {} | {} | **{}** | {} | {} |",
+                i + 1,
+                c.statement,
+                c.published,
+                c.ours,
+                c.interval_95.map(ci).unwrap_or_else(|| "–".into()),
+                c.p_value.map(p_text).unwrap_or_else(|| "–".into()),
+                yes_no(c.reproduced),
+                pct(c.reconstructed_ccg_share),
+                pct(c.reconstructed_row_share),
+            ),
+        );
+    }
+    md.push('\n');
+    if f.published_only.is_some() {
+        push(
+            md,
+            "Claim 1's figure is itself a published total (43 fully authorised, 168 with conditions), which every \
+             reconstruction must match exactly: it does not depend on the reconstruction, although most individual \
+             CCGs' outcomes do.\n",
+        );
+    }
+    push(md, "How each claim is judged:\n");
+    for (i, c) in f.claims.iter().enumerate() {
+        push(md, &format!("{}. {}: {}.", i + 1, c.id, c.criterion));
+    }
+    push(
+        md,
+        "\nThe p-value for the regional spread is from a permutation test of the max/min median ratio \
+         (region labels shuffled); the intervals are percentile bootstrap intervals (resampling CCGs within region, or within CSU).\n",
+    );
+}
+
+fn regions_section(md: &mut String, f: &Findings) {
+    push(md, "## Regions\n");
+    push(
+        md,
+        "| Region | CCGs | Median score | 95% interval of the median |",
+    );
+    push(md, "|---|---|---|---|");
+    for r in &f.regions {
+        push(
+            md,
+            &format!(
+                "| {} | {} | {} | {} |",
+                r.region,
+                r.n_ccgs,
+                num(r.median),
+                ci(r.median_ci_95)
+            ),
+        );
+    }
+    let s = &f.significance;
+    push(
+        md,
+        &format!(
+            "\nKruskal–Wallis across regions: H = {:.2} on {} df, {}. Permutation test of the median ratio ({} shuffles): {}. \
+             The North had the lowest median in {} of bootstrap resamples.\n",
+            s.kruskal_h,
+            s.kruskal_df,
+            p_text(s.kruskal_p),
+            s.permutations,
+            p_text(s.permutation_p),
+            pct(f.intervals.north_lowest_share)
+        ),
+    );
+    push(md, "Pairwise Mann–Whitney tests (Holm-adjusted):\n");
+    push(md, "| Region | Region | U | p | p (Holm) |");
+    push(md, "|---|---|---|---|---|");
+    for (a, b, u, p, adj) in &s.pairwise {
+        push(
+            md,
+            &format!(
+                "| {a} | {b} | {} | {} | {} |",
+                num(*u),
+                p_text(*p).trim_start_matches("p ").trim_start_matches("= "),
+                p_text(*adj)
+                    .trim_start_matches("p ")
+                    .trim_start_matches("= ")
+            ),
+        );
+    }
+    md.push('\n');
+}
+
+fn funnel_section(md: &mut String, f: &Findings) {
+    push(md, "## Size (funnel plot)\n");
+    let ((a95, b95), (a998, b998)) = f.funnel_outside;
+    push(
+        md,
+        &format!(
+            "`funnel_population.png` plots each CCG's score against its registered population with limits that narrow \
+             as CCGs get larger (mean ± z·SD·√(mean population / population), SD estimated from the data). If small CCGs \
+             did worse, they would crowd above the wide end of the funnel. Outside the 95% limits: {a95} above, {b95} below \
+             (about {} expected by chance on each side); outside the 99.8% limits: {a998} above, {b998} below. \
+             Lower limits below zero are not drawn (scores cannot be negative).\n",
+            approx(0.025 * f.headline.n_ccgs as f64),
+        ),
+    );
+}
+
+fn csu_section(md: &mut String, f: &Findings) {
+    push(md, "## CSUs\n");
+    push(
+        md,
+        &format!(
+            "{} vs {}: mean score {} (95% interval {}) vs {} (95% interval {}); ratio {} (95% interval {}).",
+            f.compare_csus.0,
+            f.compare_csus.1,
+            approx(f.headline.csu_a_mean),
+            ci(f.intervals.csu_a_mean),
+            approx(f.headline.csu_b_mean),
+            ci(f.intervals.csu_b_mean),
+            approx(f.headline.csu_ratio),
+            ci(f.intervals.csu_ratio)
+        ),
+    );
+    match f.csu_ratio_confirmed_only {
+        Some(r) => push(
+            md,
+            &format!(
+                "\n\nCounting only CCGs whose CSU is confirmed by a source (named or area-level): ratio {}{}.\n",
+                approx(r),
+                if (r - f.headline.csu_ratio).abs() < 1e-12 {
+                    " (unchanged: every CCG of the two compared CSUs has a confirmed assignment)"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        None => push(md, "\n"),
+    }
+    push(
+        md,
+        "All CSUs: see `csu_summary.csv` and `csu_scores.png`.\n",
+    );
+}
+
+fn robustness_section(md: &mut String, f: &Findings) {
+    push(md, "## Robustness to the severity weighting\n");
+    let mut header = "| Claim |".to_string();
+    let mut rule = "|---|".to_string();
+    for r in &f.robustness {
+        header.push_str(&format!(" {} |", r.scheme));
+        rule.push_str("---|");
+    }
+    push(md, &header);
+    push(md, &rule);
+    for (k, id) in CLAIMS.iter().enumerate() {
+        let mut line = format!("| {id} |");
+        for r in &f.robustness {
+            let figure = match k {
+                0 => pct(r.headline.share_with_conditions),
+                1 => format!("rho {:.2}", r.headline.size.r),
+                2 => format!("rho {:.2}", r.headline.deprivation.r),
+                3 => format!("{}x", approx(r.headline.median_ratio)),
+                _ => format!("{}x", approx(r.headline.csu_ratio)),
+            };
+            line.push_str(&format!(
+                " {} ({}) |",
+                if r.holds[k] { "holds" } else { "fails" },
+                figure
+            ));
+        }
+        push(md, &line);
+    }
+    push(md, "\nSchemes: ");
+    for r in &f.robustness {
+        push(
+            md,
+            &format!(
+                "- {}: levels {}, direction +{}",
+                r.scheme,
+                r.weights
+                    .levels
+                    .iter()
+                    .map(|x| num(*x))
+                    .collect::<Vec<_>>()
+                    .join("/"),
+                num(r.weights.legal_direction)
+            ),
+        );
+    }
+    md.push('\n');
+}
+
+fn published_only_section(md: &mut String, f: &Findings) {
+    push(md, "## Evidence from published facts alone\n");
+    match &f.published_only {
+        Some(po) => {
+            push(md, "No reconstruction is involved here: these counts use only the named CCGs in `data/published/`.\n");
+            push(
+                md,
+                "| Region | CCGs | Given legal directions at authorisation | Rate |",
+            );
+            push(md, "|---|---|---|---|");
+            for (r, n, d) in &po.directions_by_region {
+                push(
+                    md,
+                    &format!(
+                        "| {r} | {n} | {d} | {} |",
+                        pct(*d as f64 / (*n).max(1) as f64)
+                    ),
+                );
+            }
+            push(
+                md,
+                &format!(
+                    "\nFisher's exact test, North vs the rest (directed or not): {}.\n",
+                    p_text(po.fisher_p_north_vs_rest)
+                ),
+            );
+            if !po.reviews.is_empty() {
+                push(
+                    md,
+                    "CCGs under legal directions at each published review (named CCGs only):\n",
+                );
+                push(md, &format!("| Review | Total | {} |", REGIONS.join(" | ")));
+                push(md, "|---|---|---|---|---|---|");
+                for (label, total, by) in &po.reviews {
+                    push(
+                        md,
+                        &format!(
+                            "| {label} | {total} | {} |",
+                            by.iter()
+                                .map(|x| x.to_string())
+                                .collect::<Vec<_>>()
+                                .join(" | ")
+                        ),
+                    );
+                }
+            }
+            if let Some(c) = &po.conditional_may2014 {
+                push(
+                    md,
+                    &format!(
+                        "\nStill authorised with conditions at the May 2014 review (published totals): North of England {} of {} CCGs, \
+                         the rest {} of {} ({}); Fisher's exact test, North vs the rest: {}.",
+                        c.north_conditional,
+                        c.north_ccgs,
+                        c.rest_conditional,
+                        c.rest_ccgs,
+                        pct(c.rest_conditional as f64 / c.rest_ccgs.max(1) as f64),
+                        p_text(c.fisher_p)
+                    ),
+                );
+            }
+            for n in &po.notes {
+                push(md, &format!("\n{n}"));
+            }
+            md.push('\n');
+        }
+        None => push(
+            md,
+            "Not available: the data directory has no `published/` facts.\n",
+        ),
+    }
+}
+
+fn sensitivity_section(md: &mut String, f: &Findings) {
+    push(md, "## Reconstruction sensitivity\n");
+    match &f.sensitivity {
+        Some(sv) => {
+            push(
+                md,
+                &format!(
+                    "The data were reconstructed afresh with {} seeds under `--calibrate {}` (no regional or CSU effect; \
+                     every published fact and aggregate still holds), and the claims rechecked with the same weights:\n",
+                    sv.seeds.len(),
+                    sv.calibration
+                ),
+            );
+            push(md, "| Claim | Holds in |");
+            push(md, "|---|---|");
+            for (k, id) in CLAIMS.iter().enumerate() {
+                push(
+                    md,
+                    &format!("| {id} | {} of {} seeds |", sv.holds[k], sv.seeds.len()),
+                );
+            }
+            push(
+                md,
+                "\nRead the last two rows: under this calibration the share with conditions is fixed by the published \
+                 totals and no size or deprivation effect is put in, so the first three claims hold by construction. \
+                 How often the regional spread and the CSU ratio appear without being put in is what the published \
+                 facts alone imply for them.",
+            );
+            md.push('\n');
+        }
+        None => push(
+            md,
+            "Not run: the data directory has no `published/` facts to reconstruct from.\n",
+        ),
+    }
+}
+
+fn files_section(md: &mut String, _: &Findings) {
+    push(
+        md,
+        "## Files\n\n`ccg_scores.csv` (one row per CCG), `region_summary.csv`, `csu_summary.csv`, `robustness.csv`, \
+         `findings.json` (everything above, machine-readable), the charts (`*.png`), `weights_used.toml` and `inputs.sha256`.",
+    );
+}

@@ -1,0 +1,7 @@
+//! Turning the findings into what people read: charts (PNG), findings.md, CSV tables.
+
+pub mod charts;
+pub mod figures;
+pub mod format;
+pub mod markdown;
+pub mod tables;

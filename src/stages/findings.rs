@@ -1,0 +1,266 @@
+//! Stage 10: the findings value: every figure the reports show, gathered once. findings.md,
+//! findings.json, the charts and the tables are all rendered from it.
+
+use crate::io::weights::Weights;
+use crate::model::{CcgOutcome, Evidence, Provenance, REGIONS};
+use crate::render::format::{approx, num, p_text, pct};
+use crate::stages::headline::{verdicts, Headline, CLAIMS};
+use crate::stages::published_only::PublishedOnly;
+use crate::stages::resample::Intervals;
+use crate::stages::robustness::RobustnessRow;
+use crate::stages::sensitivity::Sensitivity;
+use crate::stages::significance::Significance;
+use polars::prelude::*;
+use serde::Serialize;
+
+/// How much of the data rests on reconstruction.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProvenanceSummary {
+    pub n_ccgs: usize,
+    pub ccgs_published: usize,
+    pub ccgs_count_published: usize,
+    pub ccgs_reconstructed: usize,
+    pub condition_rows: usize,
+    pub condition_rows_reconstructed: usize,
+    pub waves_reconstructed: usize,
+    /// Distinct descriptions of how reconstructed rows were made (seed, calibration).
+    pub methods: Vec<String>,
+    pub calibrated_to_findings: bool,
+}
+
+/// One published claim with our figure.
+#[derive(Debug, Clone, Serialize)]
+pub struct Claim {
+    pub id: String,
+    pub statement: String,
+    pub published: String,
+    pub ours: String,
+    pub value: f64,
+    pub reproduced: bool,
+    pub criterion: String,
+    pub p_value: Option<f64>,
+    pub interval_95: Option<(f64, f64)>,
+    /// Share of the CCGs behind this claim whose outcome is not wholly published.
+    pub reconstructed_ccg_share: f64,
+    /// Share of the condition rows behind this claim that are reconstructed.
+    pub reconstructed_row_share: f64,
+    /// Scheme → holds, from the robustness stage.
+    pub robustness: Vec<(String, bool)>,
+    /// Share of reconstruction seeds (calibration none) under which the claim holds.
+    pub sensitivity_share: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RegionRow {
+    pub region: String,
+    pub n_ccgs: usize,
+    pub median: f64,
+    pub median_ci_95: (f64, f64),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Findings {
+    pub title: String,
+    pub provenance: ProvenanceSummary,
+    pub weights: Weights,
+    pub compare_csus: (String, String),
+    pub claims: Vec<Claim>,
+    pub headline: Headline,
+    pub regions: Vec<RegionRow>,
+    pub significance: Significance,
+    pub intervals: Intervals,
+    pub csu_ratio_confirmed_only: Option<f64>,
+    /// CCGs outside the funnel plot's ((95% above, below), (99.8% above, below)) limits.
+    pub funnel_outside: ((usize, usize), (usize, usize)),
+    pub robustness: Vec<RobustnessRow>,
+    pub published_only: Option<PublishedOnly>,
+    pub sensitivity: Option<Sensitivity>,
+    pub seed: u64,
+}
+
+/// Share of the CCGs behind a claim whose outcome is not wholly published, and share of their
+/// condition rows that are reconstructed (`keep` selects the CCGs of the count table).
+pub fn behind(counts: &DataFrame, keep: Expr) -> PolarsResult<(f64, f64)> {
+    let t = counts
+        .clone()
+        .lazy()
+        .filter(keep)
+        .select([
+            len().cast(DataType::Float64).alias("ccgs"),
+            col("evidence")
+                .neq(lit(Evidence::Published.as_str()))
+                .sum()
+                .cast(DataType::Float64)
+                .alias("not_published"),
+            col("n_conditions")
+                .sum()
+                .cast(DataType::Float64)
+                .alias("rows"),
+            col("n_reconstructed")
+                .sum()
+                .cast(DataType::Float64)
+                .alias("reconstructed"),
+        ])
+        .collect()?;
+    let get = |c: &str| -> PolarsResult<f64> { Ok(t.column(c)?.f64()?.get(0).unwrap_or(0.0)) };
+    let (ccgs, rows) = (get("ccgs")?, get("rows")?);
+    Ok((
+        get("not_published")? / ccgs.max(1.0),
+        if rows == 0.0 {
+            0.0
+        } else {
+            get("reconstructed")? / rows
+        },
+    ))
+}
+
+/// How much of the data rests on reconstruction, from the count table and ccg_outcomes.csv.
+pub fn provenance_summary(
+    counts: &DataFrame,
+    outcomes: Option<&[CcgOutcome]>,
+) -> PolarsResult<ProvenanceSummary> {
+    let evidence = crate::columns::strings(counts, "evidence")?;
+    let count = |e: Evidence| evidence.iter().filter(|x| *x == e.as_str()).count();
+    let sum = |c: &str| -> PolarsResult<usize> {
+        Ok(crate::columns::u32_slice(counts, c)?
+            .iter()
+            .map(|&x| x as usize)
+            .sum())
+    };
+    let outcomes = outcomes.unwrap_or_default();
+    let mut methods: Vec<String> = outcomes
+        .iter()
+        .filter(|o| {
+            o.evidence != Evidence::Published || o.wave_provenance == Provenance::Reconstructed
+        })
+        .map(|o| o.method.clone())
+        .filter(|m| !m.is_empty())
+        .collect();
+    methods.sort();
+    methods.dedup();
+    Ok(ProvenanceSummary {
+        n_ccgs: counts.height(),
+        ccgs_published: count(Evidence::Published),
+        ccgs_count_published: count(Evidence::CountPublished),
+        ccgs_reconstructed: count(Evidence::Reconstructed),
+        condition_rows: sum("n_conditions")?,
+        condition_rows_reconstructed: sum("n_reconstructed")?,
+        waves_reconstructed: outcomes
+            .iter()
+            .filter(|o| o.wave_provenance == Provenance::Reconstructed)
+            .count(),
+        calibrated_to_findings: methods.iter().any(|m| m.contains("published-findings")),
+        methods,
+    })
+}
+
+/// Build the claim rows from the analysis results.
+pub fn claims(
+    h: &Headline,
+    intervals: &Intervals,
+    robustness: &[RobustnessRow],
+    sensitivity: Option<&Sensitivity>,
+    behind: &[(f64, f64); 5],
+    compare: (&str, &str),
+    significance: &Significance,
+) -> Vec<Claim> {
+    let verdicts = verdicts(h);
+    let lowest = REGIONS[h.lowest_region];
+    let highest = REGIONS[h.highest_region];
+    let rows: [(String, String, String, f64, String, Option<f64>, Option<(f64, f64)>); 5] = [
+        (
+            "Four in five CCGs were authorised with conditions.".into(),
+            "168 of 211 (79.6%)".into(),
+            format!("{} of {} ({})", h.n_with_conditions, h.n_ccgs, pct(h.share_with_conditions)),
+            h.share_with_conditions,
+            "holds if 75% to 85% of CCGs had at least one condition".into(),
+            None,
+            None,
+        ),
+        (
+            "No relation between a CCG's conditions and its size.".into(),
+            "no relation (no figure published)".into(),
+            format!(
+                "Spearman rho = {:.3} (95% CI {:.2} to {:.2}), {}; Pearson r = {:.3}",
+                h.size.r, h.size.ci_low, h.size.ci_high, p_text(h.size.p_value), h.size_pearson.r
+            ),
+            h.size.r,
+            "holds if Spearman's rho of score with registered population is not significant at 5%".into(),
+            Some(h.size.p_value),
+            Some((h.size.ci_low, h.size.ci_high)),
+        ),
+        (
+            "No relation to deprivation; more deprived areas did, if anything, slightly better.".into(),
+            "no relation, slightly negative (no figure published)".into(),
+            format!(
+                "Spearman rho = {:.3} (95% CI {:.2} to {:.2}), {}; Pearson r = {:.3}",
+                h.deprivation.r,
+                h.deprivation.ci_low,
+                h.deprivation.ci_high,
+                p_text(h.deprivation.p_value),
+                h.deprivation_pearson.r
+            ),
+            h.deprivation.r,
+            "holds unless score rises significantly (5%) with the IMD deprivation score".into(),
+            Some(h.deprivation.p_value),
+            Some((h.deprivation.ci_low, h.deprivation.ci_high)),
+        ),
+        (
+            "Four-fold variation between the median scores of the four regions, the North lowest.".into(),
+            "about 4x, North of England lowest".into(),
+            format!(
+                "{}x ({} median {} / {} median {}); lowest: {}",
+                approx(h.median_ratio),
+                highest,
+                num(h.region_medians[h.highest_region]),
+                lowest,
+                num(h.region_medians[h.lowest_region]),
+                lowest
+            ),
+            h.median_ratio,
+            "holds if the highest regional median is at least 3 times the lowest (finite) and the North's is the lowest".into(),
+            Some(significance.permutation_p),
+            Some(intervals.median_ratio),
+        ),
+        (
+            format!("CCGs served by {} had on average more than 30 times the severity-weighted conditions of those served by {}.", compare.0, compare.1),
+            "more than 30x".into(),
+            format!(
+                "{}x (mean {} over {} CCGs vs {} over {} CCGs)",
+                approx(h.csu_ratio),
+                approx(h.csu_a_mean),
+                h.csu_a_n,
+                approx(h.csu_b_mean),
+                h.csu_b_n
+            ),
+            h.csu_ratio,
+            "holds if the ratio of mean scores exceeds 30".into(),
+            None,
+            Some(intervals.csu_ratio),
+        ),
+    ];
+    rows.into_iter()
+        .enumerate()
+        .map(
+            |(k, (statement, published, ours, value, criterion, p_value, interval_95))| Claim {
+                id: CLAIMS[k].into(),
+                statement,
+                published,
+                ours,
+                value,
+                reproduced: verdicts[k],
+                criterion,
+                p_value,
+                interval_95,
+                reconstructed_ccg_share: behind[k].0,
+                reconstructed_row_share: behind[k].1,
+                robustness: robustness
+                    .iter()
+                    .map(|r| (r.scheme.clone(), r.holds[k]))
+                    .collect(),
+                sensitivity_share: sensitivity
+                    .map(|s| s.holds[k] as f64 / s.seeds.len().max(1) as f64),
+            },
+        )
+        .collect()
+}

@@ -1,0 +1,254 @@
+//! Stage 5: the figures behind each published claim, and whether each claim holds on them.
+//! Read from the scored table and its summaries (one computation of every figure); the
+//! correlations are numeric kernels on the table's columns.
+
+use crate::columns::f64_slice;
+use crate::io::weights::Weights;
+use crate::model::REGIONS;
+use crate::stages::score::{self, Scored};
+use crate::stats::{self, Correlation};
+use polars::prelude::*;
+use serde::Serialize;
+
+/// The two CSUs the blog compared, as named in ccgs.csv.
+pub const DEFAULT_CSU_A: &str = "NHS Hertfordshire and Essex CSU";
+pub const DEFAULT_CSU_B: &str = "NHS North of England CSU";
+
+/// The figures behind the five published claims.
+#[derive(Debug, Clone, Serialize)]
+pub struct Headline {
+    pub n_ccgs: usize,
+    pub n_with_conditions: usize,
+    pub share_with_conditions: f64,
+    pub size: Correlation,
+    pub size_pearson: Correlation,
+    pub deprivation: Correlation,
+    pub deprivation_pearson: Correlation,
+    pub region_n: [usize; 4],
+    pub region_medians: [f64; 4],
+    pub lowest_region: usize,
+    pub highest_region: usize,
+    /// Highest regional median over lowest (infinite when the lowest median is 0).
+    pub median_ratio: f64,
+    pub csu_a_n: usize,
+    pub csu_b_n: usize,
+    pub csu_a_mean: f64,
+    pub csu_b_mean: f64,
+    pub csu_ratio: f64,
+}
+
+/// Per region (in `REGIONS` order): CCGs, median score, CCGs with conditions; regions without
+/// CCGs have n = 0 and a NaN median.
+fn by_region(regions: &DataFrame) -> PolarsResult<([usize; 4], [f64; 4], usize)> {
+    let names = regions.column("region")?.str()?;
+    let n = regions.column("n_ccgs")?.u32()?;
+    let median = regions.column("median_score")?.f64()?;
+    let with = regions.column("n_with_conditions")?.u32()?;
+    let (mut region_n, mut medians, mut n_with) = ([0usize; 4], [f64::NAN; 4], 0usize);
+    for i in 0..regions.height() {
+        let r = REGIONS
+            .iter()
+            .position(|x| Some(*x) == names.get(i))
+            .expect("regions are validated at ingest");
+        region_n[r] = n.get(i).unwrap_or(0) as usize;
+        medians[r] = median.get(i).unwrap_or(f64::NAN);
+        n_with += with.get(i).unwrap_or(0) as usize;
+    }
+    Ok((region_n, medians, n_with))
+}
+
+/// (CCGs, mean score) of one CSU from the CSU summary; (0, NaN) when absent.
+fn csu_mean(csus: &DataFrame, name: &str) -> PolarsResult<(usize, f64)> {
+    let names = csus.column("csu")?.str()?;
+    let n = csus.column("n_ccgs")?.u32()?;
+    let mean = csus.column("mean_score")?.f64()?;
+    Ok((0..csus.height())
+        .find(|&i| names.get(i) == Some(name))
+        .map(|i| {
+            (
+                n.get(i).unwrap_or(0) as usize,
+                mean.get(i).unwrap_or(f64::NAN),
+            )
+        })
+        .unwrap_or((0, f64::NAN)))
+}
+
+pub fn headline(s: &Scored, compare: (&str, &str)) -> PolarsResult<Headline> {
+    let score = f64_slice(&s.ccgs, "composite_score")?;
+    let population = f64_slice(&s.ccgs, "population")?;
+    let imd = f64_slice(&s.ccgs, "imd_score")?;
+    let (region_n, region_medians, with) = by_region(&s.regions)?;
+    let (lowest_region, highest_region, median_ratio) = median_spread(&region_medians, &region_n);
+    let (csu_a_n, csu_a_mean) = csu_mean(&s.csus, compare.0)?;
+    let (csu_b_n, csu_b_mean) = csu_mean(&s.csus, compare.1)?;
+    let n = score.len();
+    Ok(Headline {
+        n_ccgs: n,
+        n_with_conditions: with,
+        share_with_conditions: with as f64 / n as f64,
+        size: stats::spearman_test(score, population),
+        size_pearson: stats::pearson_test(score, population),
+        deprivation: stats::spearman_test(score, imd),
+        deprivation_pearson: stats::pearson_test(score, imd),
+        region_n,
+        region_medians,
+        lowest_region,
+        highest_region,
+        median_ratio,
+        csu_a_n,
+        csu_b_n,
+        csu_a_mean,
+        csu_b_mean,
+        csu_ratio: ratio(csu_a_mean, csu_b_mean),
+    })
+}
+
+/// Score the count table under a scheme and compute the headline figures: what robustness,
+/// sensitivity and the reconstruction's calibration judge the claims on.
+pub fn judge(counts: &DataFrame, w: &Weights, compare: (&str, &str)) -> PolarsResult<Headline> {
+    headline(&score::score_and_summarise(counts, w)?, compare)
+}
+
+/// Ratio of highest to lowest median among regions that have CCGs, with their indices.
+pub fn median_spread(medians: &[f64; 4], n: &[usize; 4]) -> (usize, usize, f64) {
+    let present: Vec<usize> = (0..4).filter(|&r| n[r] > 0).collect();
+    if present.is_empty() {
+        return (0, 0, f64::NAN);
+    }
+    let lo = *present
+        .iter()
+        .min_by(|&&a, &&b| medians[a].total_cmp(&medians[b]).then(a.cmp(&b)))
+        .unwrap();
+    let hi = *present
+        .iter()
+        .max_by(|&&a, &&b| medians[a].total_cmp(&medians[b]).then(b.cmp(&a)))
+        .unwrap();
+    (lo, hi, ratio(medians[hi], medians[lo]))
+}
+
+/// Whether the North's median is strictly below every other region's (a tie is not "lowest":
+/// with whole-number scores ties are common, and must not count in the North's favour).
+pub fn north_strictly_lowest(medians: &[f64; 4], n: &[usize; 4]) -> bool {
+    n[0] > 0 && (1..4).all(|r| n[r] == 0 || medians[0] < medians[r])
+}
+
+/// a / b, with 0/0 undefined (NaN) and a/0 infinite.
+pub fn ratio(a: f64, b: f64) -> f64 {
+    if b == 0.0 {
+        if a == 0.0 {
+            f64::NAN
+        } else {
+            f64::INFINITY
+        }
+    } else {
+        a / b
+    }
+}
+
+/// The five published claims, in report order.
+pub const CLAIMS: [&str; 5] = [
+    "with_conditions",
+    "no_size_relation",
+    "no_deprivation_relation",
+    "regional_median_spread",
+    "csu_ratio",
+];
+
+/// Whether each claim holds on these figures (criteria documented in findings.md).
+pub fn verdicts(h: &Headline) -> [bool; 5] {
+    [
+        // "Four in five": between 75% and 85% of CCGs had at least one condition.
+        (0.75..=0.85).contains(&h.share_with_conditions),
+        // No relation to size: Spearman's rho not significant at 5%.
+        !(h.size.p_value < 0.05),
+        // None to deprivation (if anything, more deprived did better): no significant positive rho.
+        h.deprivation.r <= 0.0 || !(h.deprivation.p_value < 0.05),
+        // About four-fold, North lowest: a finite ratio of at least 3 with the North lowest.
+        h.median_ratio.is_finite()
+            && h.median_ratio >= 3.0
+            && north_strictly_lowest(&h.region_medians, &h.region_n),
+        // More than 30 times.
+        h.csu_ratio > 30.0,
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{self, Ccg, Condition, Provenance};
+    use crate::stages::counts::count_table;
+
+    /// Four CCGs per region; CCG k of region r has counts[r][k] level-I conditions, so its
+    /// score under count weights is that number. CSU B is the North's, A the South's.
+    fn tiny() -> DataFrame {
+        let counts = [[0, 1, 1, 2], [2, 4, 4, 6], [1, 2, 3, 3], [4, 8, 8, 9]];
+        let (mut ccgs, mut conditions) = (vec![], vec![]);
+        for (r, row) in counts.iter().enumerate() {
+            for (k, &c) in row.iter().enumerate() {
+                let code = format!("{r}{k}");
+                ccgs.push(Ccg {
+                    ods_code: code.clone(),
+                    name: code.clone(),
+                    region: REGIONS[r].into(),
+                    csu: ["B", "C", "C", "A"][r].into(),
+                    csu_basis: "named".into(),
+                    population: 100 + (k * 4 + r) as u64,
+                    imd_score: 10.0 + k as f64,
+                    wave: None,
+                });
+                for _ in 0..c {
+                    conditions.push(Condition {
+                        ods_code: code.clone(),
+                        criterion: String::new(),
+                        support_level: 1,
+                        legal_direction: false,
+                        provenance: Provenance::Published,
+                        source: String::new(),
+                    });
+                }
+            }
+        }
+        let ccgs = model::ccgs_frame(&ccgs).unwrap();
+        let conditions = model::conditions_frame(&conditions).unwrap();
+        count_table(&ccgs, &conditions, None).unwrap()
+    }
+
+    #[test]
+    fn headline_by_hand() {
+        let w = Weights {
+            name: "count".into(),
+            levels: [1.0; 6],
+            legal_direction: 0.0,
+        };
+        let h = judge(&tiny(), &w, ("A", "B")).unwrap();
+        // medians: N (1+1)/2 = 1, M&E 4, London 2.5, South 8 → ratio 8, North lowest
+        assert_eq!(h.region_medians, [1.0, 4.0, 2.5, 8.0]);
+        assert_eq!(h.region_n, [4, 4, 4, 4]);
+        assert_eq!((h.lowest_region, h.highest_region), (0, 3));
+        assert_eq!(h.median_ratio, 8.0);
+        // 15 of 16 CCGs have ≥ 1 condition
+        assert_eq!(h.n_with_conditions, 15);
+        // CSU A (South) mean 29/4, CSU B (North) mean 4/4 = 1
+        assert_eq!(h.csu_a_mean, 7.25);
+        assert_eq!(h.csu_ratio, 7.25);
+        let v = verdicts(&h);
+        assert!(!v[0] && v[3] && !v[4]);
+    }
+
+    #[test]
+    fn a_tie_for_lowest_median_is_not_the_north_lowest() {
+        let n = [5, 5, 5, 5];
+        assert!(north_strictly_lowest(&[1.0, 2.0, 3.0, 4.0], &n));
+        assert!(!north_strictly_lowest(&[2.0, 2.0, 3.0, 4.0], &n));
+        assert!(!north_strictly_lowest(&[3.0, 2.0, 3.0, 4.0], &n));
+        // An empty region does not count; an empty North is never lowest.
+        assert!(north_strictly_lowest(
+            &[2.0, f64::NAN, 3.0, 4.0],
+            &[5, 0, 5, 5]
+        ));
+        assert!(!north_strictly_lowest(
+            &[f64::NAN, 1.0, 3.0, 4.0],
+            &[0, 5, 5, 5]
+        ));
+    }
+}

@@ -1,0 +1,16 @@
+//! The pure stages of `analyse`, in pipeline order (see `pipeline.rs`), and the seeded
+//! reconstruction they share with the `reconstruct` command.
+
+pub mod counts;
+pub mod data_checks;
+pub mod findings;
+pub mod funnel;
+pub mod groups;
+pub mod headline;
+pub mod published_only;
+pub mod reconstruct;
+pub mod resample;
+pub mod robustness;
+pub mod score;
+pub mod sensitivity;
+pub mod significance;

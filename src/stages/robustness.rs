@@ -1,0 +1,51 @@
+//! Stage 8: do the claims survive other severity weightings, and counting only CCGs whose CSU
+//! a source confirms? Each scheme rescores the same count table.
+
+use crate::io::weights::Weights;
+use crate::stages::headline::{judge, verdicts, Headline};
+use polars::prelude::*;
+use serde::Serialize;
+
+/// One row of the robustness table: a weighting scheme and how each claim fares under it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RobustnessRow {
+    pub scheme: String,
+    pub weights: Weights,
+    pub headline: Headline,
+    pub holds: [bool; 5],
+}
+
+pub fn robustness(
+    counts: &DataFrame,
+    default: &Weights,
+    compare: (&str, &str),
+) -> PolarsResult<Vec<RobustnessRow>> {
+    Weights::alternatives(default)
+        .into_iter()
+        .map(|w| {
+            let h = judge(counts, &w, compare)?;
+            Ok(RobustnessRow {
+                scheme: w.name.clone(),
+                holds: verdicts(&h),
+                headline: h,
+                weights: w,
+            })
+        })
+        .collect()
+}
+
+/// The CSU ratio counting only CCGs whose CSU assignment a source confirms (named or
+/// area-level); None when it is undefined.
+pub fn confirmed_csu_ratio(
+    counts: &DataFrame,
+    w: &Weights,
+    compare: (&str, &str),
+) -> PolarsResult<Option<f64>> {
+    let confirmed = counts
+        .clone()
+        .lazy()
+        .filter(col("csu_confirmed"))
+        .collect()?;
+    let ratio = judge(&confirmed, w, compare)?.csu_ratio;
+    Ok(Some(ratio).filter(|r| !r.is_nan()))
+}
