@@ -13,7 +13,7 @@ pub fn run(data_dir: &Path) -> Result<Vec<Check>> {
     let p = Published::load(&data_dir.join(published::DIR))?;
     let counts = count_table(
         &inputs.ccgs,
-        &inputs.conditions,
+        &inputs.condition_counts,
         inputs.evidence()?.as_ref(),
     )?;
     Ok(data_checks::check(

@@ -18,6 +18,7 @@ use crate::io::weights::Weights;
 use crate::model::{
     self, parse_support_level, Ccg, CcgOutcome, Condition, Evidence, Provenance, CSU_BASES, REGIONS,
 };
+use crate::stages::counts::{per_ccg, LEVEL_COLUMNS};
 use polars::prelude::*;
 use polars_io::csv::read::CsvReadOptions;
 use polars_io::SerReader;
@@ -40,6 +41,9 @@ pub struct Inputs {
     pub ccgs: DataFrame,
     /// One row per condition: ods_code, criterion, support_level, legal_direction, reconstructed.
     pub conditions: DataFrame,
+    /// The conditions counted per CCG (`stages::counts::per_ccg`), computed once at ingest,
+    /// where it also shows whether every condition belongs to a CCG.
+    pub condition_counts: DataFrame,
     pub outcomes: Option<Vec<CcgOutcome>>,
     pub weights: Weights,
     pub files: Vec<InputFile>,
@@ -119,14 +123,15 @@ pub fn load(data_dir: &Path, weights: Option<&Path>) -> Result<Inputs, InputErro
     let mut files = Vec::new();
     let ccgs = read_hashed(&data_dir.join(CCGS_FILE), &mut files, read_ccgs)?;
     let dir = conditions_dir(data_dir);
-    let conditions = read_hashed(&dir.join(CONDITIONS_FILE), &mut files, |path, bytes| {
-        read_conditions(path, bytes, &ccgs)
-    })?;
+    let (conditions, condition_counts) =
+        read_hashed(&dir.join(CONDITIONS_FILE), &mut files, |path, bytes| {
+            read_conditions(path, bytes, &ccgs)
+        })?;
     let outcomes = if dir.join(OUTCOMES_FILE).exists() {
         let table = read_hashed(&dir.join(OUTCOMES_FILE), &mut files, |path, bytes| {
             table::parse(path, bytes, &OUTCOME_SCHEMA)
         })?;
-        Some(parse_outcomes(&table, &ccgs, &conditions)?)
+        Some(parse_outcomes(&table, &ccgs, &condition_counts)?)
     } else {
         None
     };
@@ -137,6 +142,7 @@ pub fn load(data_dir: &Path, weights: Option<&Path>) -> Result<Inputs, InputErro
     Ok(Inputs {
         ccgs,
         conditions,
+        condition_counts,
         outcomes,
         weights,
         files,
@@ -173,11 +179,24 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// Files smaller than this go straight to the strict reader: polars' fixed cost of a read
+/// (about 10 ms per file here) is more than the strict reader needs for them. The default data
+/// (about 120 kB per file) is read this way; polars carries the volume.
+const FAST_PATH_MIN_BYTES: usize = 1 << 20;
+
 /// The fast path: CSV text into an all-String frame named by the schema-checked header, or
 /// None when the text is not plain (not UTF-8, a row with the wrong number of fields, a field
 /// padded with whitespace, no data rows, or anything polars refuses). Header problems are
 /// reported at once.
-fn fast_frame(path: &Path, bytes: &[u8], schema: &Schema) -> Result<Option<DataFrame>, InputError> {
+fn fast_frame(
+    path: &Path,
+    bytes: &[u8],
+    schema: &Schema,
+    min_bytes: usize,
+) -> Result<Option<DataFrame>, InputError> {
+    if bytes.len() < min_bytes {
+        return Ok(None);
+    }
     let Ok(text) = std::str::from_utf8(bytes) else {
         return Ok(None);
     };
@@ -194,9 +213,17 @@ fn fast_frame(path: &Path, bytes: &[u8], schema: &Schema) -> Result<Option<DataF
             .iter()
             .map(|h| Field::new(h.as_str().into(), DataType::String)),
     );
+    // Only the schema's columns, and not `source`: free text the analysis never reads.
+    let wanted: Vec<PlSmallStr> = header
+        .iter()
+        .filter(|h| h.as_str() != "source")
+        .filter(|h| schema.required.contains(&h.as_str()) || schema.optional.contains(&h.as_str()))
+        .map(|h| h.as_str().into())
+        .collect();
     let frame = CsvReadOptions::default()
         .with_has_header(true)
         .with_schema(Some(Arc::new(columns)))
+        .with_columns(Some(wanted.into()))
         .into_reader_with_file_handle(std::io::Cursor::new(text.as_bytes()))
         .finish();
     Ok(frame.ok())
@@ -242,11 +269,16 @@ fn all_rows(frame: &DataFrame, valid: Expr) -> PolarsResult<bool> {
 
 /// `ccgs.csv` into the CCG frame.
 fn read_ccgs(path: &Path, bytes: &[u8]) -> Result<DataFrame, InputError> {
+    read_ccgs_from(path, bytes, FAST_PATH_MIN_BYTES)
+}
+
+/// `read_ccgs`, taking the fast path for files of at least `min_bytes`.
+fn read_ccgs_from(path: &Path, bytes: &[u8], min_bytes: usize) -> Result<DataFrame, InputError> {
     let strict = || -> Result<DataFrame, InputError> {
         let ccgs = parse_ccgs(&table::parse(path, bytes, &CCG_SCHEMA)?)?;
         model::ccgs_frame(&ccgs).map_err(|e| internal(path, e))
     };
-    let Some(raw) = fast_frame(path, bytes, &CCG_SCHEMA)? else {
+    let Some(raw) = fast_frame(path, bytes, &CCG_SCHEMA, min_bytes)? else {
         return strict();
     };
     match typed_ccgs(&raw) {
@@ -318,23 +350,41 @@ fn typed_ccgs(raw: &DataFrame) -> PolarsResult<Option<DataFrame>> {
     Ok(Some(typed.drop_many(["basis_ok", "wave_ok"])))
 }
 
-/// `conditions.csv` into the condition frame; every ods_code must be a CCG of `ccgs`.
-fn read_conditions(path: &Path, bytes: &[u8], ccgs: &DataFrame) -> Result<DataFrame, InputError> {
-    let strict = || -> Result<DataFrame, InputError> {
-        let codes = ccgs
-            .column("ods_code")
-            .map_err(|e| internal(path, e))?
+/// `conditions.csv` into the condition frame and its per-CCG counts; every ods_code must be a
+/// CCG of `ccgs`.
+fn read_conditions(
+    path: &Path,
+    bytes: &[u8],
+    ccgs: &DataFrame,
+) -> Result<(DataFrame, DataFrame), InputError> {
+    read_conditions_from(path, bytes, ccgs, FAST_PATH_MIN_BYTES)
+}
+
+/// `read_conditions`, taking the fast path for files of at least `min_bytes`.
+fn read_conditions_from(
+    path: &Path,
+    bytes: &[u8],
+    ccgs: &DataFrame,
+    min_bytes: usize,
+) -> Result<(DataFrame, DataFrame), InputError> {
+    let strict = || -> Result<(DataFrame, DataFrame), InputError> {
+        let codes = ccgs.column("ods_code").map_err(|e| internal(path, e))?;
+        let known: HashSet<&str> = codes
             .str()
-            .map_err(|e| internal(path, e))?;
-        let known: HashSet<&str> = codes.iter().flatten().collect();
+            .map_err(|e| internal(path, e))?
+            .iter()
+            .flatten()
+            .collect();
         let rows = parse_conditions(path, bytes, &known)?;
-        model::conditions_frame(&rows).map_err(|e| internal(path, e))
+        let frame = model::conditions_frame(&rows).map_err(|e| internal(path, e))?;
+        let counts = per_ccg(&frame).map_err(|e| internal(path, e))?;
+        Ok((frame, counts))
     };
-    let Some(raw) = fast_frame(path, bytes, &CONDITION_SCHEMA)? else {
+    let Some(raw) = fast_frame(path, bytes, &CONDITION_SCHEMA, min_bytes)? else {
         return strict();
     };
     match typed_conditions(&raw, ccgs) {
-        Ok(Some(frame)) => Ok(frame),
+        Ok(Some(pair)) => Ok(pair),
         _ => strict(),
     }
 }
@@ -353,12 +403,77 @@ const BOOLEAN_SPELLINGS: [(&[&str], i32); 2] = [
     (&["false", "FALSE", "False", "no", "NO", "No", "0"], 0),
 ];
 
-/// The condition frame with types, when every row is valid (None: let the strict reader explain).
-fn typed_conditions(raw: &DataFrame, ccgs: &DataFrame) -> PolarsResult<Option<DataFrame>> {
+/// The condition frame with types and its per-CCG counts, when every row is valid and every
+/// code a CCG (None: let the strict reader explain).
+fn typed_conditions(
+    raw: &DataFrame,
+    ccgs: &DataFrame,
+) -> PolarsResult<Option<(DataFrame, DataFrame)>> {
+    // Levels as digits and booleans as true/false are the usual spellings: a plain cast and
+    // two comparisons. Only a file with other spellings pays for mapping every one.
+    let typed = match typed_condition_columns(raw, false)? {
+        Some(t) => t,
+        None => match typed_condition_columns(raw, true)? {
+            Some(t) => t,
+            None => return Ok(None),
+        },
+    };
+    let counts = per_ccg(&typed)?;
+    let known = ccgs
+        .clone()
+        .lazy()
+        .select([col("ods_code"), lit(true).alias("known")]);
+    let codes = counts
+        .clone()
+        .lazy()
+        .select([col("ods_code")])
+        .join(
+            known,
+            [col("ods_code")],
+            [col("ods_code")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .collect()?;
+    if !all_rows(&codes, col("known"))? {
+        return Ok(None);
+    }
+    Ok(Some((typed, counts)))
+}
+
+/// The typed condition columns, when every row is valid: with `every_spelling`, Roman
+/// numerals and yes/no as well as digits and true/false.
+fn typed_condition_columns(
+    raw: &DataFrame,
+    every_spelling: bool,
+) -> PolarsResult<Option<DataFrame>> {
     let provenance = if raw.column("provenance").is_ok() {
         text("provenance")
     } else {
         lit("published")
+    };
+    let (level, direction) = if every_spelling {
+        (
+            mapped(text("support_level"), &LEVEL_SPELLINGS),
+            mapped(text("legal_direction"), &BOOLEAN_SPELLINGS).cast(DataType::Boolean),
+        )
+    } else {
+        let digits = text("support_level").cast(DataType::Int32);
+        let d = text("legal_direction");
+        (
+            when(
+                digits
+                    .clone()
+                    .gt_eq(lit(1))
+                    .and(digits.clone().lt_eq(lit(6))),
+            )
+            .then(digits)
+            .otherwise(lit(NULL).cast(DataType::Int32)),
+            when(d.clone().eq(lit("true")))
+                .then(lit(true))
+                .when(d.eq(lit("false")))
+                .then(lit(false))
+                .otherwise(lit(NULL).cast(DataType::Boolean)),
+        )
     };
     let typed = raw
         .clone()
@@ -366,10 +481,8 @@ fn typed_conditions(raw: &DataFrame, ccgs: &DataFrame) -> PolarsResult<Option<Da
         .select([
             text("ods_code").alias("ods_code"),
             text("criterion").fill_null(lit("")).alias("criterion"),
-            mapped(text("support_level"), &LEVEL_SPELLINGS).alias("support_level"),
-            mapped(text("legal_direction"), &BOOLEAN_SPELLINGS)
-                .cast(DataType::Boolean)
-                .alias("legal_direction"),
+            level.alias("support_level"),
+            direction.alias("legal_direction"),
             provenance
                 .clone()
                 .eq(lit("reconstructed"))
@@ -381,31 +494,7 @@ fn typed_conditions(raw: &DataFrame, ccgs: &DataFrame) -> PolarsResult<Option<Da
         .and(col("support_level").is_not_null())
         .and(col("legal_direction").is_not_null())
         .and(col("provenance_ok"));
-    if !all_rows(&typed, valid)? || !all_known(&typed, ccgs)? {
-        return Ok(None);
-    }
-    Ok(Some(typed.drop_many(["provenance_ok"])))
-}
-
-/// Whether every condition's ods_code is a CCG (checked on the distinct codes).
-fn all_known(conditions: &DataFrame, ccgs: &DataFrame) -> PolarsResult<bool> {
-    let known = ccgs
-        .clone()
-        .lazy()
-        .select([col("ods_code"), lit(true).alias("known")]);
-    let codes = conditions
-        .clone()
-        .lazy()
-        .group_by([col("ods_code")])
-        .agg([len()])
-        .join(
-            known,
-            [col("ods_code")],
-            [col("ods_code")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .collect()?;
-    all_rows(&codes, col("known"))
+    Ok(all_rows(&typed, valid)?.then(|| typed.drop_many(["provenance_ok"])))
 }
 
 fn internal(path: &Path, e: PolarsError) -> InputError {
@@ -527,10 +616,10 @@ fn parse_conditions(
 pub fn parse_outcomes(
     t: &Table,
     ccgs: &DataFrame,
-    conditions: &DataFrame,
+    condition_counts: &DataFrame,
 ) -> Result<Vec<CcgOutcome>, InputError> {
     let [ods, wave, wprov, n, dir, ev, method, _] = OUTCOME_COLUMNS.map(|c| t.col(c).unwrap_or(0));
-    let counts = rows_per_ccg(conditions).map_err(|e| internal(&t.path, e))?;
+    let counts = rows_per_ccg(condition_counts).map_err(|e| internal(&t.path, e))?;
     let names = ccg_names(ccgs).map_err(|e| internal(&t.path, e))?;
     let known: HashSet<&str> = names.iter().map(|(code, _)| code.as_str()).collect();
     let mut seen = HashSet::new();
@@ -586,22 +675,19 @@ pub fn parse_outcomes(
     Ok(out)
 }
 
-/// Condition rows and whether any is directed, per CCG.
-fn rows_per_ccg(conditions: &DataFrame) -> PolarsResult<HashMap<String, (u64, bool)>> {
-    let per = conditions
-        .clone()
-        .lazy()
-        .group_by([col("ods_code")])
-        .agg([
-            len().cast(DataType::UInt64).alias("rows"),
-            col("legal_direction").any(true).alias("directed"),
-        ])
-        .collect()?;
-    let codes = per.column("ods_code")?.str()?;
-    let rows = per.column("rows")?.u64()?;
-    let directed = per.column("directed")?.bool()?;
-    Ok((0..per.height())
-        .filter_map(|i| Some((codes.get(i)?.to_string(), (rows.get(i)?, directed.get(i)?))))
+/// Condition rows and whether any is directed, per CCG (from the per-CCG counts).
+fn rows_per_ccg(condition_counts: &DataFrame) -> PolarsResult<HashMap<String, (u64, bool)>> {
+    let codes = condition_counts.column("ods_code")?.str()?;
+    let levels: Vec<&UInt32Chunked> = LEVEL_COLUMNS
+        .iter()
+        .map(|c| condition_counts.column(c)?.u32())
+        .collect::<PolarsResult<_>>()?;
+    let directions = condition_counts.column("n_directions")?.u32()?;
+    Ok((0..condition_counts.height())
+        .filter_map(|i| {
+            let rows: u64 = levels.iter().map(|l| l.get(i).unwrap_or(0) as u64).sum();
+            Some((codes.get(i)?.to_string(), (rows, directions.get(i)? > 0)))
+        })
         .collect())
 }
 
@@ -614,4 +700,142 @@ fn ccg_names(ccgs: &DataFrame) -> PolarsResult<Vec<(String, String)>> {
         .zip(names.iter())
         .map(|(c, n)| (c.unwrap_or("").to_string(), n.unwrap_or("").to_string()))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CCGS: &str = "ods_code,name,region,csu,csu_basis,population,imd_score,wave,note\n\
+        N01,North One,North of England,C1,named,100000,30,1,a note\n\
+        N02,\"North, Two\",North of England,C1,area,200000,25.5,,\n\
+        L01,London One,London,C2,geography,250000,35,3,x\n";
+    const CONDITIONS: &str = "ods_code,criterion,support_level,legal_direction,provenance,source\n\
+        N01,1.3B,1,false,published,\"a, source\"\n\
+        N01,,4,true,reconstructed,x\n\
+        L01,2.2A,2,false,published,\n";
+
+    /// Both readers on the same bytes: the fast path (from 0 bytes) and the strict one.
+    fn both(
+        ccgs: &str,
+        conditions: &str,
+    ) -> [Result<(DataFrame, DataFrame, DataFrame), InputError>; 2] {
+        [0, usize::MAX].map(|min| {
+            let c = read_ccgs_from(Path::new("ccgs.csv"), ccgs.as_bytes(), min)?;
+            let (rows, counts) =
+                read_conditions_from(Path::new("conditions.csv"), conditions.as_bytes(), &c, min)?;
+            Ok((c, rows, counts))
+        })
+    }
+
+    fn same(a: &DataFrame, b: &DataFrame) -> bool {
+        let sort = |d: &DataFrame| {
+            d.sort(
+                ["ods_code"],
+                SortMultipleOptions::default().with_maintain_order(true),
+            )
+            .unwrap()
+        };
+        sort(a).equals_missing(&sort(b))
+    }
+
+    #[test]
+    fn fast_and_strict_readers_give_the_same_frames() {
+        let variants = [
+            (CCGS.to_string(), CONDITIONS.to_string()),
+            // Roman numerals and yes/no: the fast path's second spelling pass.
+            (
+                CCGS.to_string(),
+                CONDITIONS
+                    .replace(",1,false", ",I,no")
+                    .replace(",4,true", ",iv,YES"),
+            ),
+            // Padding and CRLF: the fast path declines; the strict reader trims.
+            (
+                CCGS.replace("North One", " North One ")
+                    .replace('\n', "\r\n"),
+                CONDITIONS.to_string(),
+            ),
+        ];
+        for (ccgs, conditions) in variants {
+            let [fast, strict] = both(&ccgs, &conditions);
+            let (fast, strict) = (fast.unwrap(), strict.unwrap());
+            assert!(same(&fast.0, &strict.0), "ccgs\n{}\n{}", fast.0, strict.0);
+            assert!(
+                same(&fast.1, &strict.1),
+                "conditions\n{}\n{}",
+                fast.1,
+                strict.1
+            );
+            assert!(same(&fast.2, &strict.2), "counts\n{}\n{}", fast.2, strict.2);
+        }
+        // The plain files and the Roman spellings really take the fast path.
+        let c = read_ccgs_from(Path::new("ccgs.csv"), CCGS.as_bytes(), 0).unwrap();
+        let raw = fast_frame(Path::new("ccgs.csv"), CCGS.as_bytes(), &CCG_SCHEMA, 0).unwrap();
+        assert!(typed_ccgs(&raw.unwrap()).unwrap().is_some());
+        let roman = CONDITIONS.replace(",1,false", ",I,no");
+        let raw = fast_frame(Path::new("c.csv"), roman.as_bytes(), &CONDITION_SCHEMA, 0).unwrap();
+        assert!(typed_conditions(&raw.unwrap(), &c).unwrap().is_some());
+        let [fast, _] = both(CCGS, CONDITIONS);
+        let (c, _, counts) = fast.unwrap();
+        assert_eq!(
+            crate::columns::strings(&c, "name").unwrap()[1],
+            "North, Two"
+        );
+        assert_eq!(c.column("wave").unwrap().i32().unwrap().get(1), None);
+        // N01: one level-I and one level-IV directed condition; L01 one level-II.
+        let n01 = counts
+            .clone()
+            .lazy()
+            .filter(col("ods_code").eq(lit("N01")))
+            .collect()
+            .unwrap();
+        let get = |c: &str| n01.column(c).unwrap().u32().unwrap().get(0).unwrap();
+        assert_eq!(
+            [
+                get("level_1"),
+                get("level_4"),
+                get("n_directions"),
+                get("n_reconstructed")
+            ],
+            [1, 1, 1, 1]
+        );
+    }
+
+    #[test]
+    fn the_fast_path_hands_bad_rows_to_the_strict_reader_for_a_located_error() {
+        let cases = [
+            (
+                CONDITIONS.replace("L01,2.2A,2", "X99,2.2A,2"),
+                4,
+                "unknown CCG \"X99\"",
+            ),
+            (CONDITIONS.replace(",4,true", ",7,true"), 3, "support level"),
+            (
+                CONDITIONS.replace(",4,true", ",4,maybe"),
+                3,
+                "true or false",
+            ),
+            (
+                CONDITIONS.replace("N01,,4", "N01,,4,true"),
+                3,
+                "expected 6 fields",
+            ),
+        ];
+        for (conditions, line, message) in cases {
+            let [fast, strict] = both(CCGS, &conditions);
+            let (fast, strict) = (fast.unwrap_err(), strict.unwrap_err());
+            assert_eq!(fast, strict);
+            assert_eq!(fast.line, Some(line), "{fast}");
+            assert!(fast.message.contains(message), "{fast}");
+        }
+        let bad_ccgs = CCGS.replace("200000", "lots");
+        let [fast, _] = both(&bad_ccgs, CONDITIONS);
+        let e = fast.unwrap_err();
+        assert_eq!(
+            (e.line, e.column.clone().map(|c| c.0)),
+            (Some(3), Some(6)),
+            "{e}"
+        );
+    }
 }

@@ -224,12 +224,10 @@ fn padded(field: &[u8]) -> bool {
         [b'"', inner @ .., b'"'] => inner,
         _ => field,
     };
-    // Only the ends matter; Unicode whitespace counts, as the strict reader trims it.
-    let end = |c: Option<char>| c.is_some_and(char::is_whitespace);
-    match std::str::from_utf8(value) {
-        Ok(v) => end(v.chars().next()) || end(v.chars().next_back()),
-        Err(_) => true,
-    }
+    // Only the ends matter. Unicode whitespace counts too (the strict reader trims it), so a
+    // non-ASCII byte at either end sends the file to the strict reader, to be safe.
+    let doubtful = |b: &u8| b.is_ascii_whitespace() || !b.is_ascii();
+    value.first().is_some_and(doubtful) || value.last().is_some_and(doubtful)
 }
 
 /// Byte offsets of every `\n`, in order.

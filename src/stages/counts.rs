@@ -11,51 +11,23 @@ pub const LEVEL_COLUMNS: [&str; LEVELS] = [
     "level_1", "level_2", "level_3", "level_4", "level_5", "level_6",
 ];
 
-/// The CCG × level count table: the CCG frame's columns plus level_1 … level_6, n_directions,
+/// The CCG × level count table (`per_ccg` joined to the CCGs): the CCG frame's columns plus level_1 … level_6, n_directions,
 /// n_reconstructed, n_conditions, max_level and evidence, one row per CCG sorted by ods_code.
 /// CCGs without conditions have zero counts. `evidence` (ods_code, evidence), from
 /// `ccg_outcomes.csv`, gives each CCG's evidence class; without it a CCG is "reconstructed"
 /// when any of its rows is, else "published" (the official tables list every CCG).
 pub fn count_table(
     ccgs: &DataFrame,
-    conditions: &DataFrame,
+    per_ccg: &DataFrame,
     evidence: Option<&DataFrame>,
 ) -> PolarsResult<DataFrame> {
-    let mut per_level: Vec<Expr> = LEVEL_COLUMNS
-        .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            col("support_level")
-                .eq(lit(i as i32 + 1))
-                .sum()
-                .cast(DataType::UInt32)
-                .alias(*name)
-        })
-        .collect();
-    per_level.push(
-        col("legal_direction")
-            .sum()
-            .cast(DataType::UInt32)
-            .alias("n_directions"),
-    );
-    per_level.push(
-        col("reconstructed")
-            .sum()
-            .cast(DataType::UInt32)
-            .alias("n_reconstructed"),
-    );
-    let per_ccg = conditions
-        .clone()
-        .lazy()
-        .group_by([col("ods_code")])
-        .agg(per_level);
     let mut counted: Vec<&str> = LEVEL_COLUMNS.to_vec();
     counted.extend(["n_directions", "n_reconstructed"]);
     let table = ccgs
         .clone()
         .lazy()
         .join(
-            per_ccg,
+            per_ccg.clone().lazy(),
             [col("ods_code")],
             [col("ods_code")],
             JoinArgs::new(JoinType::Left),
@@ -87,6 +59,48 @@ pub fn count_table(
     // One chunk per column, so the numeric kernels can borrow plain slices.
     out.rechunk_mut();
     Ok(out)
+}
+
+/// Conditions counted per CCG that has any: ods_code, level_1 … level_6, n_directions,
+/// n_reconstructed. The grouping of the condition rows, done once: ingest checks its codes
+/// against the CCGs, and `count_table` joins it to them.
+pub fn per_ccg(conditions: &DataFrame) -> PolarsResult<DataFrame> {
+    // Indicator columns first, so each aggregation is a plain per-group sum (polars' fast
+    // path), not an expression evaluated group by group.
+    let mut indicators: Vec<Expr> = LEVEL_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            col("support_level")
+                .eq(lit(i as i32 + 1))
+                .cast(DataType::UInt32)
+                .alias(*name)
+        })
+        .collect();
+    indicators.push(
+        col("legal_direction")
+            .cast(DataType::UInt32)
+            .alias("n_directions"),
+    );
+    indicators.push(
+        col("reconstructed")
+            .cast(DataType::UInt32)
+            .alias("n_reconstructed"),
+    );
+    let mut counted: Vec<&str> = LEVEL_COLUMNS.to_vec();
+    counted.extend(["n_directions", "n_reconstructed"]);
+    let mut frame = conditions.clone();
+    frame.rechunk_mut();
+    frame
+        .lazy()
+        .select(
+            std::iter::once(col("ods_code"))
+                .chain(indicators)
+                .collect::<Vec<_>>(),
+        )
+        .group_by([col("ods_code")])
+        .agg(counted.iter().map(|c| col(*c).sum()).collect::<Vec<_>>())
+        .collect()
 }
 
 fn n_conditions() -> Expr {
@@ -160,7 +174,7 @@ mod tests {
             cond("B", 3, false, false),
         ])
         .unwrap();
-        let t = count_table(&ccgs, &conditions, None).unwrap();
+        let t = count_table(&ccgs, &per_ccg(&conditions).unwrap(), None).unwrap();
         // Sorted by ods_code: A, B, C; C has no rows.
         assert_eq!(strings(&t, "ods_code").unwrap(), ["A", "B", "C"]);
         assert_eq!(u32_slice(&t, "level_1").unwrap(), [2, 0, 0]);

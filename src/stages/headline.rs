@@ -106,7 +106,7 @@ pub fn headline(s: &Scored, compare: (&str, &str)) -> PolarsResult<Headline> {
 /// Score the count table under a scheme and compute the headline figures: what robustness,
 /// sensitivity and the reconstruction's calibration judge the claims on.
 pub fn judge(counts: &DataFrame, w: &Weights, compare: (&str, &str)) -> PolarsResult<Headline> {
-    headline(&score::score_and_summarise(counts, w)?, compare)
+    headline(&score::score_for_headline(counts, w)?, compare)
 }
 
 /// Ratio of highest to lowest median among regions that have CCGs, with their indices.
@@ -176,7 +176,7 @@ pub fn verdicts(h: &Headline) -> [bool; 5] {
 mod tests {
     use super::*;
     use crate::model::{self, Ccg, Condition, Provenance};
-    use crate::stages::counts::count_table;
+    use crate::stages::counts::{count_table, per_ccg};
 
     /// Four CCGs per region; CCG k of region r has counts[r][k] level-I conditions, so its
     /// score under count weights is that number. CSU B is the North's, A the South's.
@@ -210,7 +210,7 @@ mod tests {
         }
         let ccgs = model::ccgs_frame(&ccgs).unwrap();
         let conditions = model::conditions_frame(&conditions).unwrap();
-        count_table(&ccgs, &conditions, None).unwrap()
+        count_table(&ccgs, &per_ccg(&conditions).unwrap(), None).unwrap()
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod counts;
 pub mod data_checks;
+pub mod distinct;
 pub mod findings;
 pub mod funnel;
 pub mod groups;

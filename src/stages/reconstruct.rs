@@ -258,7 +258,7 @@ impl Reconstruction {
                 .iter()
                 .map(|o| (o.ods_code.as_str(), o.evidence)),
         )?;
-        counts::count_table(ccgs, &conditions, Some(&evidence))
+        counts::count_table(ccgs, &counts::per_ccg(&conditions)?, Some(&evidence))
     }
 }
 

@@ -1,10 +1,11 @@
 //! Stage 7: percentile bootstrap intervals for the regional medians, their ratio and the CSU
 //! comparison (CCGs resampled with replacement within each region and within each CSU).
 
+use crate::stages::distinct::{Distinct, Resampler, Sampler};
 use crate::stages::groups::Groups;
 use crate::stages::headline::{median_spread, north_strictly_lowest, ratio};
 use crate::stats;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
@@ -31,35 +32,36 @@ fn percentile_interval(mut v: Vec<f64>) -> (f64, f64) {
     )
 }
 
-/// Bootstrap, resampling CCGs with replacement within each region (and within each compared CSU).
+/// Bootstrap, resampling CCGs with replacement within each region (and within each compared
+/// CSU), by the cheaper exact sampler for these scores (`distinct::Sampler`).
 pub fn bootstrap(g: &Groups, resamples: usize, seed: u64) -> Intervals {
+    let sampler = Sampler::for_scores(g.all.len(), Distinct::of(&g.all).values.len());
+    bootstrap_by(g, resamples, seed, sampler)
+}
+
+pub fn bootstrap_by(g: &Groups, resamples: usize, seed: u64, sampler: Sampler) -> Intervals {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let groups = &g.region;
-    let (a, b) = (&g.csu_a, &g.csu_b);
+    let mut regions = g.region.each_ref().map(|x| Resampler::new(x, sampler));
+    let (mut a, mut b) = (
+        Resampler::new(&g.csu_a, sampler),
+        Resampler::new(&g.csu_b, sampler),
+    );
+    let n = g.region_sizes();
     let mut medians: [Vec<f64>; 4] = Default::default();
     let (mut ratios, mut a_means, mut b_means, mut csu_ratios) = (vec![], vec![], vec![], vec![]);
     let mut north_lowest = 0usize;
-    let draw = |g: &[f64], rng: &mut ChaCha8Rng| -> Vec<f64> {
-        (0..g.len()).map(|_| g[rng.gen_range(0..g.len())]).collect()
-    };
     for _ in 0..resamples {
         let mut m = [f64::NAN; 4];
-        let mut n = [0usize; 4];
         for r in 0..4 {
-            if !groups[r].is_empty() {
-                m[r] = stats::median(&draw(&groups[r], &mut rng));
-                n[r] = groups[r].len();
+            if n[r] > 0 {
+                m[r] = regions[r].median(&mut rng);
                 medians[r].push(m[r]);
             }
         }
-        let (_, _, ratio_r) = median_spread(&m, &n);
+        ratios.push(median_spread(&m, &n).2);
         north_lowest += usize::from(north_strictly_lowest(&m, &n));
-        ratios.push(ratio_r);
-        if !a.is_empty() && !b.is_empty() {
-            let (ma, mb) = (
-                stats::mean(&draw(a, &mut rng)),
-                stats::mean(&draw(b, &mut rng)),
-            );
+        if !g.csu_a.is_empty() && !g.csu_b.is_empty() {
+            let (ma, mb) = (a.mean(&mut rng), b.mean(&mut rng));
             a_means.push(ma);
             b_means.push(mb);
             csu_ratios.push(ratio(ma, mb));
@@ -93,10 +95,13 @@ mod tests {
             csu_a: vec![4.0, 8.0, 8.0, 9.0],
             csu_b: vec![0.0, 1.0, 1.0, 2.0],
         };
-        let i1 = bootstrap(&g, 200, 3);
-        let i2 = bootstrap(&g, 200, 3);
-        assert_eq!(format!("{i1:?}"), format!("{i2:?}"));
-        // Intervals of a median lie within the region's range.
-        assert!(i1.region_median[3].0 >= 4.0 && i1.region_median[3].1 <= 9.0);
+        for sampler in [Sampler::Items, Sampler::Counts] {
+            let i1 = bootstrap_by(&g, 200, 3, sampler);
+            let i2 = bootstrap_by(&g, 200, 3, sampler);
+            assert_eq!(format!("{i1:?}"), format!("{i2:?}"));
+            // Intervals of a median lie within the region's range.
+            assert!(i1.region_median[3].0 >= 4.0 && i1.region_median[3].1 <= 9.0);
+            assert!(i1.csu_b_mean.0 >= 0.0 && i1.csu_b_mean.1 <= 2.0);
+        }
     }
 }

@@ -119,12 +119,34 @@ pub fn score_and_summarise(counts: &DataFrame, w: &Weights) -> PolarsResult<Scor
     })
 }
 
+/// The scored table with only the summary columns the headline reads (polars then computes
+/// only those aggregations): for the many rescorings of robustness, sensitivity and the
+/// reconstruction's calibration.
+pub fn score_for_headline(counts: &DataFrame, w: &Weights) -> PolarsResult<Scored> {
+    let ccgs = scored(counts, w)?;
+    let keep = |names: &[&str]| names.iter().map(|n| col(*n)).collect::<Vec<_>>();
+    Ok(Scored {
+        regions: group_summary(&ccgs, "region")?
+            .select(keep(&[
+                "region",
+                "n_ccgs",
+                "n_with_conditions",
+                "median_score",
+            ]))
+            .collect()?,
+        csus: group_summary(&ccgs, "csu")?
+            .select(keep(&["csu", "n_ccgs", "mean_score"]))
+            .collect()?,
+        ccgs,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::columns::f64_slice;
     use crate::model;
-    use crate::stages::counts::count_table;
+    use crate::stages::counts::{count_table, per_ccg};
 
     /// Three CCGs with conditions at known levels; scores worked out by hand.
     fn counts() -> DataFrame {
@@ -157,7 +179,7 @@ mod tests {
             cond("B", 6, true),
         ])
         .unwrap();
-        count_table(&ccgs, &conditions, None).unwrap()
+        count_table(&ccgs, &per_ccg(&conditions).unwrap(), None).unwrap()
     }
 
     #[test]
