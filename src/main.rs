@@ -93,6 +93,12 @@ enum Command {
         /// Write the report here (e.g. BENCHMARKS.md) as well as printing it.
         #[arg(long)]
         write: Option<PathBuf>,
+        /// Skip the pandas comparison (it needs python3 and PyPI for its virtual environment).
+        #[arg(long)]
+        no_pandas: bool,
+        /// Where the pandas comparison's virtual environment lives (made on first use).
+        #[arg(long, default_value = "target/bench-venv")]
+        venv: PathBuf,
     },
     /// Compare the data with every published fact and aggregate (exit 3 on any mismatch).
     CheckData {
@@ -218,15 +224,28 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             sizes,
             runs,
             write,
+            no_pandas,
+            venv,
         } => {
             let exe = std::env::current_exe()?;
             let work =
                 std::env::temp_dir().join(format!("ccg-divide-bench-{}", std::process::id()));
-            let rows = commands::bench::run(&exe, &data_dir, &sizes, runs.max(1), &work);
+            let (pandas, note) = if no_pandas {
+                (None, Some("--no-pandas given".to_string()))
+            } else {
+                match commands::bench::Pandas::prepare(std::path::Path::new("scripts/bench"), &venv)
+                {
+                    Ok(p) => (Some(p), None),
+                    Err(e) => (None, Some(format!("{e:#}"))),
+                }
+            };
+            let rows =
+                commands::bench::run(&exe, &data_dir, &sizes, runs.max(1), pandas.as_ref(), &work);
             let _ = std::fs::remove_dir_all(&work);
             let md = commands::bench::markdown(
                 &rows?,
                 "cargo run --release -- bench --write BENCHMARKS.md",
+                note.as_deref(),
             );
             print!("{md}");
             if let Some(path) = write {

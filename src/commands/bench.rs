@@ -1,7 +1,9 @@
 //! `bench`: end-to-end and per-stage cost of `analyse`, on the default data and on synthetic
-//! inputs of growing size. Each run is a fresh process (start to last file written); the child
+//! inputs of growing size, side by side with an equivalent pandas + scipy script
+//! (`scripts/bench/`). Each run is a fresh process (start to last file written); the child
 //! reports its stage timings and peak memory through a side file.
 
+use crate::io::read::{conditions_dir, CCGS_FILE, CONDITIONS_FILE};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -15,20 +17,47 @@ pub struct ChildReport {
     pub peak_rss_kib: u64,
 }
 
+/// The pandas + scipy script on the same input: process wall time (median) and its own
+/// computation time (`seconds`, imports excluded).
+#[derive(Debug, Clone)]
+pub struct PandasRun {
+    pub wall_s: f64,
+    pub compute_s: f64,
+}
+
 #[derive(Debug, Clone)]
 pub struct BenchRow {
     pub label: String,
     pub organisations: usize,
     pub condition_rows: usize,
+    pub input_bytes: u64,
     pub wall_s: Vec<f64>,
     pub peak_rss_mib: f64,
     pub stages: Vec<(String, f64)>,
     pub args: Vec<String>,
+    pub pandas: Option<PandasRun>,
 }
 
 impl BenchRow {
     pub fn median_wall(&self) -> f64 {
         crate::stats::median(&self.wall_s)
+    }
+
+    fn stage(&self, prefix: &str) -> f64 {
+        self.stages
+            .iter()
+            .filter(|x| x.0.starts_with(prefix))
+            .map(|x| x.1)
+            .sum()
+    }
+
+    /// Input read per second of the ingest stage, in MB/s.
+    pub fn ingest_mb_s(&self) -> f64 {
+        self.input_bytes as f64 / 1e6 / self.stage("ingest")
+    }
+
+    fn full_resampling(&self) -> bool {
+        self.label.ends_with("default resampling")
     }
 }
 
@@ -45,13 +74,7 @@ pub fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-fn run_once(
-    exe: &Path,
-    data: &Path,
-    out: &Path,
-    args: &[String],
-    work: &Path,
-) -> Result<(f64, ChildReport)> {
+fn run_once(exe: &Path, data: &Path, args: &[String], work: &Path) -> Result<(f64, ChildReport)> {
     let report = work.join("timings.json");
     let start = Instant::now();
     let o = Command::new(exe)
@@ -59,7 +82,7 @@ fn run_once(
         .arg("--data-dir")
         .arg(data)
         .arg("--output-dir")
-        .arg(out)
+        .arg(work.join("output"))
         .arg("--timings")
         .arg(&report)
         .args(args)
@@ -73,107 +96,172 @@ fn run_once(
     Ok((wall, r))
 }
 
-fn measure(
-    label: &str,
-    exe: &Path,
-    data: &Path,
-    orgs: usize,
-    rows: usize,
+/// One input: what to call it, where it is, how big, and analyse's extra arguments.
+struct Input<'a> {
+    label: String,
+    data: &'a Path,
+    organisations: usize,
+    condition_rows: usize,
     args: Vec<String>,
     runs: usize,
-    work: &Path,
-) -> Result<BenchRow> {
-    let out = work.join("output");
-    let mut walls = vec![];
-    let mut last = None;
-    for _ in 0..runs {
-        let (w, r) = run_once(exe, data, &out, &args, work)?;
+}
+
+fn measure(exe: &Path, input: Input, python: Option<&Pandas>, work: &Path) -> Result<BenchRow> {
+    let (mut walls, mut last) = (vec![], None);
+    for _ in 0..input.runs {
+        let (w, r) = run_once(exe, input.data, &input.args, work)?;
         walls.push(w);
         last = Some(r);
     }
     let r = last.expect("at least one run");
+    let pandas = match python {
+        // Once per input without resampling (the script does none); the full-resampling row
+        // repeats the reduced row's input.
+        Some(p) if !input.label.ends_with("default resampling") => {
+            Some(p.run(input.data, input.runs.min(3), work)?)
+        }
+        _ => None,
+    };
     Ok(BenchRow {
-        label: label.into(),
-        organisations: orgs,
-        condition_rows: rows,
+        label: input.label,
+        organisations: input.organisations,
+        condition_rows: input.condition_rows,
+        input_bytes: input_bytes(input.data)?,
         wall_s: walls,
         peak_rss_mib: r.peak_rss_kib as f64 / 1024.0,
         stages: r.stages,
-        args,
+        args: input.args,
+        pandas,
     })
 }
 
-/// Run the benchmark: default data (`runs` times), then synthetic sizes (fewer runs at the top).
+fn input_bytes(data: &Path) -> Result<u64> {
+    let tables = conditions_dir(data);
+    Ok(std::fs::metadata(data.join(CCGS_FILE))?.len()
+        + std::fs::metadata(tables.join(CONDITIONS_FILE))?.len())
+}
+
+fn data_rows(path: &Path) -> Result<usize> {
+    Ok(std::fs::read_to_string(path)?
+        .lines()
+        .count()
+        .saturating_sub(1))
+}
+
+/// The pandas + scipy equivalent, in a virtual environment the benchmark makes itself.
+pub struct Pandas {
+    python: PathBuf,
+    script: PathBuf,
+}
+
+impl Pandas {
+    /// Create (once) a virtual environment under `venv` with scripts/bench/requirements.txt.
+    pub fn prepare(scripts: &Path, venv: &Path) -> Result<Pandas> {
+        let python = venv.join("bin/python");
+        let ready = venv.join(".requirements-installed");
+        let requirements = scripts.join("requirements.txt");
+        if !ready.exists() {
+            let ok = |c: &mut Command| c.status().map(|s| s.success()).unwrap_or(false);
+            if !ok(Command::new("python3").arg("-m").arg("venv").arg(venv)) {
+                bail!("cannot create a virtual environment at {}", venv.display());
+            }
+            if !ok(Command::new(&python)
+                .args(["-m", "pip", "install", "--quiet", "-r"])
+                .arg(&requirements))
+            {
+                bail!("pip could not install {}", requirements.display());
+            }
+            std::fs::write(&ready, "")?;
+        }
+        Ok(Pandas {
+            python,
+            script: scripts.join("pandas_equivalent.py"),
+        })
+    }
+
+    fn run(&self, data: &Path, runs: usize, work: &Path) -> Result<PandasRun> {
+        let out = work.join("pandas.json");
+        let (mut walls, mut compute) = (vec![], 0.0);
+        for _ in 0..runs.max(1) {
+            let start = Instant::now();
+            let o = Command::new(&self.python)
+                .arg(&self.script)
+                .arg(data)
+                .arg("--json")
+                .arg(&out)
+                .output()
+                .context("cannot start the pandas script")?;
+            walls.push(start.elapsed().as_secs_f64());
+            if !o.status.success() {
+                bail!(
+                    "pandas script failed: {}",
+                    String::from_utf8_lossy(&o.stderr)
+                );
+            }
+            let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out)?)?;
+            compute = v["seconds"].as_f64().unwrap_or(f64::NAN);
+        }
+        Ok(PandasRun {
+            wall_s: crate::stats::median(&walls),
+            compute_s: compute,
+        })
+    }
+}
+
+/// Run the benchmark: default data (`runs` times), then synthetic sizes with reduced
+/// resampling, and once at the largest size with analyse's default resampling.
 pub fn run(
     exe: &Path,
     default_data: &Path,
     sizes: &[usize],
     runs: usize,
+    pandas: Option<&Pandas>,
     work: &Path,
 ) -> Result<Vec<BenchRow>> {
     std::fs::create_dir_all(work)?;
-    let mut rows = vec![];
-    let n_default = std::fs::read_to_string(default_data.join("ccgs.csv"))?
-        .lines()
-        .count()
-        .saturating_sub(1);
-    let n_cond = std::fs::read_to_string(default_data.join("conditions.csv"))?
-        .lines()
-        .count()
-        .saturating_sub(1);
-    rows.push(measure(
-        "default data (all stages)",
+    let tables = conditions_dir(default_data);
+    let mut rows = vec![measure(
         exe,
-        default_data,
-        n_default,
-        n_cond,
-        vec![],
-        runs,
+        Input {
+            label: "default data (all stages)".into(),
+            data: default_data,
+            organisations: data_rows(&default_data.join(CCGS_FILE))?,
+            condition_rows: data_rows(&tables.join(CONDITIONS_FILE))?,
+            args: vec![],
+            runs,
+        },
+        pandas,
         work,
-    )?);
+    )?];
+    let largest = sizes.iter().copied().max().unwrap_or(0);
     for &n in sizes {
         let dir: PathBuf = work.join(format!("synth-{n}"));
         let cond = crate::commands::synth::write(&dir, n, 42)?;
-        // Resampling is capped for synthetic sizes: its cost is resamples × N by design.
-        let args = [
+        let reduced = [
             "--bootstrap",
             "200",
             "--permutations",
             "200",
             "--sensitivity-seeds",
             "0",
-        ]
-        .map(String::from)
-        .to_vec();
-        let r = if n >= 100_000 {
-            runs.min(2).max(1)
-        } else {
-            runs
-        };
-        rows.push(measure(
-            &format!("synthetic N = {n}"),
-            exe,
-            &dir,
-            n,
-            cond,
-            args,
-            r,
-            work,
-        )?);
-        if n == *sizes.iter().max().unwrap_or(&0) {
-            // Once at the largest size with analyse's own resampling defaults, so the cost of
-            // the full bootstrap and permutation test at scale is on record too.
-            let args = ["--sensitivity-seeds", "0"].map(String::from).to_vec();
-            rows.push(measure(
-                &format!("synthetic N = {n}, default resampling"),
-                exe,
-                &dir,
-                n,
-                cond,
-                args,
-                1,
-                work,
-            )?);
+        ];
+        let mut inputs = vec![(format!("synthetic N = {n}"), reduced.to_vec())];
+        if n == largest {
+            inputs.push((
+                format!("synthetic N = {n}, default resampling"),
+                vec!["--sensitivity-seeds", "0"],
+            ));
+        }
+        for (label, args) in inputs {
+            let input = Input {
+                label,
+                data: &dir,
+                organisations: n,
+                condition_rows: cond,
+                args: args.into_iter().map(String::from).collect(),
+                runs: if n >= 100_000 { runs.clamp(1, 3) } else { runs },
+            };
+            rows.push(measure(exe, input, pandas, work)?);
         }
     }
     Ok(rows)
@@ -209,148 +297,153 @@ pub fn machine() -> String {
     )
 }
 
-/// The results as Markdown (the body of BENCHMARKS.md).
-pub fn markdown(rows: &[BenchRow], command: &str) -> String {
+/// One target: what it asks, and whether a row meets it.
+struct Target {
+    text: &'static str,
+    applies: fn(&BenchRow) -> bool,
+    met: fn(&BenchRow) -> bool,
+}
+
+const LARGE: usize = 100_000;
+
+const TARGETS: [Target; 5] = [
+    Target {
+        text: "default data, all stages: ≤ 0.08 s",
+        applies: |r| r.label.starts_with("default"),
+        met: |r| r.median_wall() <= 0.08,
+    },
+    Target {
+        text: "100k organisations / 1M rows, reduced resampling: ≤ 1 s",
+        applies: |r| r.organisations >= LARGE && !r.full_resampling(),
+        met: |r| r.median_wall() <= 1.0,
+    },
+    Target {
+        text: "100k organisations / 1M rows, default resampling: ≤ 2 s and ≤ 500 MiB",
+        applies: |r| r.organisations >= LARGE && r.full_resampling(),
+        met: |r| r.median_wall() <= 2.0 && r.peak_rss_mib <= 500.0,
+    },
+    Target {
+        text: "ingest at 1M rows: ≥ 300 MB/s",
+        applies: |r| r.organisations >= LARGE && !r.full_resampling(),
+        met: |r| r.ingest_mb_s() >= 300.0,
+    },
+    Target {
+        text: "our wall time over pandas' at 1M rows, reduced resampling: ≤ 0.25",
+        applies: |r| r.organisations >= LARGE && !r.full_resampling() && r.pandas.is_some(),
+        met: |r| {
+            r.pandas
+                .as_ref()
+                .is_some_and(|p| r.median_wall() / p.wall_s <= 0.25)
+        },
+    },
+];
+
+fn target_lines(rows: &[BenchRow]) -> String {
     let mut s = String::new();
-    s.push_str("# Benchmarks\n\n");
-    s.push_str(&format!("Produced by `{command}` on: {}.\n\n", machine()));
-    s.push_str("Wall time is process start to last file written (median of the runs); peak memory is the process's VmHWM.\n");
-    s.push_str(
-        "Targets: default data well under 0.5 s; 100k organisations within 3 s and 1 GiB.\n\n",
+    for t in &TARGETS {
+        let judged: Vec<&BenchRow> = rows.iter().filter(|r| (t.applies)(r)).collect();
+        let verdict = match judged.as_slice() {
+            [] => "not measured".to_string(),
+            rs if rs.iter().all(|r| (t.met)(r)) => "**met**".to_string(),
+            rs => {
+                let r = rs.iter().find(|r| !(t.met)(r)).expect("one missed");
+                let mut st = r.stages.clone();
+                st.sort_by(|a, b| b.1.total_cmp(&a.1));
+                format!(
+                    "**missed** ({}: largest stages {})",
+                    r.label,
+                    st.iter()
+                        .take(3)
+                        .map(|(n, t)| format!("{n} {t:.3} s"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        };
+        s.push_str(&format!("- {}: {verdict}\n", t.text));
+    }
+    s
+}
+
+fn results_table(rows: &[BenchRow]) -> String {
+    let mut s = String::from(
+        "| input | organisations | condition rows | runs | wall (s, median) | peak memory (MiB) | ingest (MB/s) | pandas wall (s) | pandas compute (s) | ours / pandas (wall) |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n",
     );
-    s.push_str("| input | organisations | condition rows | runs | wall (s, median) | per 1k organisations (ms) | peak memory (MiB) | target |\n");
-    s.push_str("|---|---|---|---|---|---|---|---|\n");
     for r in rows {
-        let w = r.median_wall();
-        let target = if r.label.starts_with("default") {
-            if w < 0.5 {
-                "met (< 0.5 s)"
-            } else {
-                "MISSED (< 0.5 s)"
-            }
-        } else if r.label.ends_with("default resampling") {
-            "– (see below)"
-        } else if r.organisations >= 100_000 {
-            if w <= 3.0 && r.peak_rss_mib <= 1024.0 {
-                "met (≤ 3 s, ≤ 1 GiB)"
-            } else {
-                "MISSED (≤ 3 s, ≤ 1 GiB)"
-            }
-        } else {
-            "–"
+        let (pw, pc, ratio) = match &r.pandas {
+            Some(p) => (
+                format!("{:.3}", p.wall_s),
+                format!("{:.3}", p.compute_s),
+                format!("{:.2}", r.median_wall() / p.wall_s),
+            ),
+            None => ("–".into(), "–".into(), "–".into()),
         };
         s.push_str(&format!(
-            "| {} | {} | {} | {} | {:.3} | {} | {:.0} | {} |\n",
+            "| {} | {} | {} | {} | {:.3} | {:.0} | {:.0} | {pw} | {pc} | {ratio} |\n",
             r.label,
             r.organisations,
             r.condition_rows,
             r.wall_s.len(),
-            w,
-            if r.label.starts_with("default") || r.label.ends_with("default resampling") {
-                // Fixed costs (full resampling, 20 reconstructions) dominate at 211 CCGs.
-                "–".to_string()
-            } else {
-                format!("{:.2}", w * 1e6 / r.organisations.max(1) as f64)
-            },
+            r.median_wall(),
             r.peak_rss_mib,
-            target
+            r.ingest_mb_s(),
         ));
     }
-    // Growth: time per organisation should stay roughly flat if cost is linear in N.
-    let synthetic: Vec<&BenchRow> = rows
-        .iter()
-        .filter(|r| !r.label.starts_with("default") && !r.label.ends_with("default resampling"))
-        .collect();
-    if let [.., a, b] = synthetic.as_slice() {
-        let per = |r: &BenchRow| r.median_wall() * 1e6 / r.organisations.max(1) as f64;
-        s.push_str(&format!(
-            "\nGrowth: from N = {} to N = {} ({}x the input) wall time grew {:.1}x, i.e. {:.1} → {:.1} ms per 1k organisations \
-             (roughly linear; small inputs carry fixed start-up and chart costs).\n",
-            a.organisations,
-            b.organisations,
-            b.organisations / a.organisations.max(1),
-            b.median_wall() / a.median_wall(),
-            per(a),
-            per(b)
-        ));
-    }
-    for r in rows
-        .iter()
-        .filter(|r| r.organisations >= 100_000 && !r.label.ends_with("default resampling"))
-    {
-        if r.median_wall() > 3.0 || r.peak_rss_mib > 1024.0 {
-            let mut st = r.stages.clone();
-            st.sort_by(|a, b| b.1.total_cmp(&a.1));
-            s.push_str(&format!(
-                "\n**Target missed at N = {}**: the largest stages are {}.\n",
-                r.organisations,
-                st.iter()
-                    .take(3)
-                    .map(|(n, t)| format!("{n} ({t:.2} s)"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-    }
-    s.push_str("\n## Time per stage (seconds, last run)\n\n");
+    s
+}
+
+fn stage_table(rows: &[BenchRow]) -> String {
     let stages: Vec<String> = rows
         .first()
         .map(|r| r.stages.iter().map(|x| x.0.clone()).collect())
         .unwrap_or_default();
-    s.push_str(&format!(
-        "| stage | {} |\n",
-        rows.iter()
-            .map(|r| r.label.clone())
-            .collect::<Vec<_>>()
-            .join(" | ")
-    ));
-    s.push_str(&format!("|---|{}\n", "---|".repeat(rows.len())));
+    let labels: Vec<&str> = rows.iter().map(|r| r.label.as_str()).collect();
+    let mut s = format!(
+        "| stage | {} |\n|---|{}\n",
+        labels.join(" | "),
+        "---|".repeat(rows.len())
+    );
     for st in &stages {
         s.push_str(&format!("| {st} |"));
         for r in rows {
-            let v = r
-                .stages
-                .iter()
-                .find(|x| &x.0 == st)
-                .map(|x| format!(" {:.4} |", x.1))
-                .unwrap_or_else(|| " – |".into());
-            s.push_str(&v);
+            match r.stages.iter().find(|x| &x.0 == st) {
+                Some(x) => s.push_str(&format!(" {:.4} |", x.1)),
+                None => s.push_str(" – |"),
+            }
         }
         s.push('\n');
     }
-    s.push_str("\nSynthetic runs pass: `");
-    s.push_str(&rows.get(1).map(|r| r.args.join(" ")).unwrap_or_default());
-    s.push_str(
-        "`. The resampling stages cost resamples × N, so the synthetic runs use fewer resamples than `analyse`'s \
-         defaults (2,000 bootstrap resamples, 10,000 permutations, 20 reconstruction seeds), which the default-data run \
-         uses in full. The targets are judged on those reduced runs.",
+    s
+}
+
+/// The results as Markdown (the body of BENCHMARKS.md). `pandas_note` says why the comparison
+/// is missing, when it is.
+pub fn markdown(rows: &[BenchRow], command: &str, pandas_note: Option<&str>) -> String {
+    let mut s = format!(
+        "# Benchmarks\n\nProduced by `{command}` on: {}.\n\n\
+         Wall time is process start to last file written (median of the runs); peak memory is the \
+         process's VmHWM; ingest is the input bytes (ccgs.csv + conditions.csv) over the time of \
+         the ingest stage (read, validate, count per CCG). The pandas columns are \
+         `scripts/bench/pandas_equivalent.py` on the same input (same scores, summaries, \
+         correlations and Kruskal–Wallis; no resampling, charts or tables): its whole process, \
+         and its own computation time without interpreter start-up and imports.\n\n",
+        machine()
     );
-    if let Some(full) = rows
-        .iter()
-        .find(|r| r.label.ends_with("default resampling"))
-    {
-        let reduced = rows
-            .iter()
-            .find(|r| r.organisations == full.organisations && r.label != full.label);
-        let stage = |name: &str| {
-            full.stages
-                .iter()
-                .filter(|x| x.0.starts_with(name))
-                .map(|x| x.1)
-                .sum::<f64>()
-        };
-        s.push_str(&format!(
-            " With the default resampling, N = {} took {:.1} s{}, of which {:.1} s in the permutation test and {:.1} s \
-             in the bootstrap (the permutation test runs on two threads).",
-            full.organisations,
-            full.median_wall(),
-            reduced
-                .map(|r| format!(" ({:.1}x the reduced run)", full.median_wall() / r.median_wall()))
-                .unwrap_or_default(),
-            stage("significance"),
-            stage("bootstrap"),
-        ));
+    if let Some(note) = pandas_note {
+        s.push_str(&format!("pandas comparison not run: {note}.\n\n"));
     }
-    s.push('\n');
+    s.push_str("## Targets\n\n");
+    s.push_str(&target_lines(rows));
+    s.push_str("\n## Results\n\n");
+    s.push_str(&results_table(rows));
+    s.push_str(&format!(
+        "\nSynthetic runs pass `{}` (reduced resampling); the default-data run uses analyse's \
+         defaults (2,000 bootstrap resamples, 10,000 permutations, 20 reconstruction seeds), and \
+         the largest size is run once more with the default resampling.\n",
+        rows.get(1).map(|r| r.args.join(" ")).unwrap_or_default()
+    ));
+    s.push_str("\n## Time per stage (seconds, last run)\n\n");
+    s.push_str(&stage_table(rows));
     s
 }

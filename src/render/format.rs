@@ -2,19 +2,27 @@
 
 /// Numbers in CSV and Markdown: whole numbers plainly, others to at most 4 decimals.
 pub fn num(v: f64) -> String {
+    let mut s = String::new();
+    push_num(&mut s, v);
+    s
+}
+
+/// `num`, appended to `out` (no allocation: tables write a million of these).
+pub fn push_num(out: &mut String, v: f64) {
+    use std::fmt::Write;
     if v.is_nan() {
-        String::new()
     } else if v.is_infinite() {
-        if v > 0.0 {
-            "inf".into()
-        } else {
-            "-inf".into()
-        }
+        out.push_str(if v > 0.0 { "inf" } else { "-inf" });
     } else if (v - v.round()).abs() < 1e-9 && v.abs() < 1e15 {
-        format!("{}", v.round() as i64)
+        let _ = write!(out, "{}", v.round() as i64);
     } else {
-        let s = format!("{v:.4}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
+        let start = out.len();
+        let _ = write!(out, "{v:.4}");
+        let kept = out[start..]
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .len();
+        out.truncate(start + kept);
     }
 }
 

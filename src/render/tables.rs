@@ -2,51 +2,87 @@
 //! (frames, written as they are) and `robustness.csv`.
 
 use crate::io::write::CsvText;
-use crate::render::format::num;
+use crate::render::format::{num, push_num};
 use crate::stages::headline::CLAIMS;
 use crate::stages::robustness::RobustnessRow;
 use polars::prelude::*;
 
-/// One column's values as CSV text, read by type once (not cell by cell).
-fn column_text(c: &Column) -> PolarsResult<Vec<String>> {
-    let s = c.as_materialized_series();
-    Ok(match s.dtype() {
-        DataType::Float64 => s
-            .f64()?
-            .iter()
-            .map(|v| v.map(num).unwrap_or_default())
-            .collect(),
-        DataType::String => s
-            .str()?
-            .iter()
-            .map(|v| v.unwrap_or_default().to_string())
-            .collect(),
-        DataType::Boolean => s
-            .bool()?
-            .iter()
-            .map(|v| v.map(|b| b.to_string()).unwrap_or_default())
-            .collect(),
-        _ => s
-            .cast(&DataType::Int64)?
-            .i64()?
-            .iter()
-            .map(|v| v.map(|x| x.to_string()).unwrap_or_default())
-            .collect(),
-    })
-}
-
-/// A frame as CSV text (RFC 4180 quoting, `\n` line ends; numbers as `num` prints them).
+/// A frame as CSV text (RFC 4180 quoting, `\n` line ends; numbers as `num` prints them),
+/// written column-typed straight into one buffer: ccg_scores.csv can have 100,000 rows.
 pub fn frame_csv(df: &DataFrame) -> anyhow::Result<String> {
-    let columns: Vec<Vec<String>> = df
+    let columns: Vec<Cells> = df
         .columns()
         .iter()
-        .map(column_text)
+        .map(Cells::of)
         .collect::<PolarsResult<_>>()?;
-    let mut w = CsvText::new(df.get_column_names().iter().map(|n| n.as_str()))?;
-    for i in 0..df.height() {
-        w.row(columns.iter().map(|c| c[i].as_str()))?;
+    let mut out = String::new();
+    let names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
+    for (i, name) in names.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_text(&mut out, name);
     }
-    w.finish()
+    out.push('\n');
+    for row in 0..df.height() {
+        for (i, c) in columns.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            c.push(&mut out, row);
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// A column's values by type, read once.
+enum Cells<'a> {
+    Float(&'a Float64Chunked),
+    Text(&'a StringChunked),
+    Flag(&'a BooleanChunked),
+    Whole(Int64Chunked),
+}
+
+impl<'a> Cells<'a> {
+    fn of(c: &'a Column) -> PolarsResult<Cells<'a>> {
+        Ok(match c.dtype() {
+            DataType::Float64 => Cells::Float(c.f64()?),
+            DataType::String => Cells::Text(c.str()?),
+            DataType::Boolean => Cells::Flag(c.bool()?),
+            _ => Cells::Whole(c.cast(&DataType::Int64)?.i64()?.clone()),
+        })
+    }
+
+    fn push(&self, out: &mut String, row: usize) {
+        use std::fmt::Write;
+        match self {
+            Cells::Float(c) => push_num(out, c.get(row).unwrap_or(f64::NAN)),
+            Cells::Text(c) => push_text(out, c.get(row).unwrap_or("")),
+            Cells::Flag(c) => {
+                if let Some(b) = c.get(row) {
+                    let _ = write!(out, "{b}");
+                }
+            }
+            Cells::Whole(c) => {
+                if let Some(x) = c.get(row) {
+                    let _ = write!(out, "{x}");
+                }
+            }
+        }
+    }
+}
+
+/// A text field, quoted when it holds a comma, quote or line break (quotes doubled), as the
+/// csv crate writes it.
+fn push_text(out: &mut String, s: &str) {
+    if s.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&s.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(s);
+    }
 }
 
 /// robustness.csv: one row per scheme × claim.
