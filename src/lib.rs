@@ -12,6 +12,7 @@
 pub mod columns;
 pub mod commands;
 pub mod error;
+pub mod format;
 pub mod io;
 pub mod model;
 pub mod pipeline;

@@ -505,15 +505,10 @@ fn internal(path: &Path, e: PolarsError) -> InputError {
 
 /// Parse `ccgs.csv` rows.
 pub fn parse_ccgs(t: &Table) -> Result<Vec<Ccg>, InputError> {
-    let [ods, name, region, csu, pop, imd] = [
-        "ods_code",
-        "name",
-        "region",
-        "csu",
-        "population",
-        "imd_score",
-    ]
-    .map(|c| t.req(c));
+    let required: Vec<usize> = CCG_SCHEMA.required.iter().map(|c| t.req(c)).collect();
+    let &[ods, name, region, csu, pop, imd] = &required[..] else {
+        unreachable!("CCG_SCHEMA requires six columns")
+    };
     let basis = t.col("csu_basis");
     let wave = t.col("wave");
     let mut seen: HashMap<String, u64> = HashMap::new();

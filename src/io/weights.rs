@@ -28,6 +28,15 @@ impl Weights {
         }
     }
 
+    /// The level weights as "1/2/4/8/16/32", for tables.
+    pub fn levels_text(&self) -> String {
+        self.levels
+            .iter()
+            .map(|x| crate::format::num(*x))
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
     /// The schemes used by the robustness stage: the default first, then five others, leaving
     /// out any that has the default's weights (so every column is a different scheme).
     pub fn alternatives(default: &Weights) -> Vec<Weights> {

@@ -618,7 +618,7 @@ pub fn format_value(v: f64) -> String {
     } else if (v - v.round()).abs() < 1e-9 {
         format!("{}", v.round() as i64)
     } else {
-        crate::render::format::approx(v)
+        crate::format::approx(v)
     }
 }
 

@@ -2,9 +2,9 @@
 //! drawn by `charts.rs` into the output directory. Independent charts are drawn on two threads.
 
 use crate::columns::{f64_slice, strings};
+use crate::format::approx;
 use crate::model::REGIONS;
 use crate::render::charts::{self, Bar};
-use crate::render::format::approx;
 use crate::stages::findings::Findings;
 use crate::stages::funnel;
 use crate::stages::score::Scored;

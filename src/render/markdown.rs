@@ -1,7 +1,7 @@
 //! findings.md, built section by section from the findings value.
 
+use crate::format::{approx, ci, num, p_text, pct, yes_no};
 use crate::model::REGIONS;
-use crate::render::format::{approx, ci, num, p_text, pct, yes_no};
 use crate::stages::findings::Findings;
 use crate::stages::headline::CLAIMS;
 
@@ -261,12 +261,7 @@ fn robustness_section(md: &mut String, f: &Findings) {
             &format!(
                 "- {}: levels {}, direction +{}",
                 r.scheme,
-                r.weights
-                    .levels
-                    .iter()
-                    .map(|x| num(*x))
-                    .collect::<Vec<_>>()
-                    .join("/"),
+                r.weights.levels_text(),
                 num(r.weights.legal_direction)
             ),
         );

@@ -2,6 +2,5 @@
 
 pub mod charts;
 pub mod figures;
-pub mod format;
 pub mod markdown;
 pub mod tables;

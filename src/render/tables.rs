@@ -1,8 +1,8 @@
 //! The CSV tables behind the charts: `ccg_scores.csv`, `region_summary.csv`, `csu_summary.csv`
 //! (frames, written as they are) and `robustness.csv`.
 
+use crate::format::{num, push_num};
 use crate::io::write::CsvText;
-use crate::render::format::{num, push_num};
 use crate::stages::headline::CLAIMS;
 use crate::stages::robustness::RobustnessRow;
 use polars::prelude::*;
@@ -107,12 +107,7 @@ pub fn robustness_csv(rows: &[RobustnessRow]) -> anyhow::Result<String> {
         for (k, id) in CLAIMS.iter().enumerate() {
             w.row([
                 r.scheme.clone(),
-                r.weights
-                    .levels
-                    .iter()
-                    .map(|x| num(*x))
-                    .collect::<Vec<_>>()
-                    .join("/"),
+                r.weights.levels_text(),
                 num(r.weights.legal_direction),
                 id.to_string(),
                 num(figures[k]),

@@ -1,9 +1,9 @@
 //! Stage 10: the findings value: every figure the reports show, gathered once. findings.md,
 //! findings.json, the charts and the tables are all rendered from it.
 
+use crate::format::{approx, num, p_text, pct};
 use crate::io::weights::Weights;
 use crate::model::{CcgOutcome, Evidence, Provenance, REGIONS};
-use crate::render::format::{approx, num, p_text, pct};
 use crate::stages::headline::{verdicts, Headline, CLAIMS};
 use crate::stages::published_only::PublishedOnly;
 use crate::stages::resample::Intervals;

@@ -20,18 +20,32 @@ pub fn robustness(
     default: &Weights,
     compare: (&str, &str),
 ) -> PolarsResult<Vec<RobustnessRow>> {
-    Weights::alternatives(default)
-        .into_iter()
-        .map(|w| {
-            let h = judge(counts, &w, compare)?;
-            Ok(RobustnessRow {
-                scheme: w.name.clone(),
-                holds: verdicts(&h),
-                headline: h,
-                weights: w,
-            })
+    let row = |w: Weights| -> PolarsResult<RobustnessRow> {
+        let h = judge(counts, &w, compare)?;
+        Ok(RobustnessRow {
+            scheme: w.name.clone(),
+            holds: verdicts(&h),
+            headline: h,
+            weights: w,
         })
-        .collect()
+    };
+    // The schemes are independent: half on a second thread, then back in scheme order.
+    let mut schemes = Weights::alternatives(default);
+    let second = schemes.split_off(schemes.len() / 2);
+    let (a, b) = std::thread::scope(|s| {
+        let other = s.spawn(|| {
+            second
+                .into_iter()
+                .map(row)
+                .collect::<PolarsResult<Vec<_>>>()
+        });
+        let first = schemes
+            .into_iter()
+            .map(row)
+            .collect::<PolarsResult<Vec<_>>>();
+        (first, other.join().expect("robustness thread"))
+    });
+    Ok(a?.into_iter().chain(b?).collect())
 }
 
 /// The CSU ratio counting only CCGs whose CSU assignment a source confirms (named or

@@ -1,4 +1,4 @@
-//! Numbers as the reports print them.
+//! Numbers as the reports print them (CSV tables, findings, claims, chart labels).
 
 /// Numbers in CSV and Markdown: whole numbers plainly, others to at most 4 decimals.
 pub fn num(v: f64) -> String {
