@@ -167,24 +167,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 };
                 std::fs::write(path, serde_json::to_string(&report)?)?;
             }
-            for w in &s.warnings {
-                eprintln!("warning: {w}");
-            }
-            println!(
-                "wrote {} files to {} ({} of {} CCGs rest wholly on reconstructed data; see findings.md)",
-                s.files.len(),
-                s.output_dir.display(),
-                s.reconstructed_ccgs,
-                s.n_ccgs
-            );
-            for (id, ok, ours) in &s.claims {
-                println!(
-                    "  {:<24} {:<14} {}",
-                    id,
-                    if *ok { "reproduced" } else { "NOT reproduced" },
-                    ours
-                );
-            }
+            print_run(&s);
             Ok(exit::OK)
         }
         Command::Reconstruct {
@@ -226,33 +209,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             write,
             no_pandas,
             venv,
-        } => {
-            let exe = std::env::current_exe()?;
-            let work =
-                std::env::temp_dir().join(format!("ccg-divide-bench-{}", std::process::id()));
-            let (pandas, note) = if no_pandas {
-                (None, Some("--no-pandas given".to_string()))
-            } else {
-                match commands::bench::Pandas::prepare(std::path::Path::new("scripts/bench"), &venv)
-                {
-                    Ok(p) => (Some(p), None),
-                    Err(e) => (None, Some(format!("{e:#}"))),
-                }
-            };
-            let rows =
-                commands::bench::run(&exe, &data_dir, &sizes, runs.max(1), pandas.as_ref(), &work);
-            let _ = std::fs::remove_dir_all(&work);
-            let md = commands::bench::markdown(
-                &rows?,
-                "cargo run --release -- bench --write BENCHMARKS.md",
-                note.as_deref(),
-            );
-            print!("{md}");
-            if let Some(path) = write {
-                std::fs::write(path, &md)?;
-            }
-            Ok(exit::OK)
-        }
+        } => bench(&data_dir, &sizes, runs, write, no_pandas, &venv),
         Command::CheckData { data_dir } => {
             let checks = commands::check_data::run(&data_dir)?;
             print!("{}", data_checks::table(&checks));
@@ -263,4 +220,58 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             })
         }
     }
+}
+
+/// The command line's summary of a finished run.
+fn print_run(s: &pipeline::RunSummary) {
+    for w in &s.warnings {
+        eprintln!("warning: {w}");
+    }
+    println!(
+        "wrote {} files to {} ({} of {} CCGs rest wholly on reconstructed data; see findings.md)",
+        s.files.len(),
+        s.output_dir.display(),
+        s.reconstructed_ccgs,
+        s.n_ccgs
+    );
+    for (id, ok, ours) in &s.claims {
+        println!(
+            "  {:<24} {:<14} {}",
+            id,
+            if *ok { "reproduced" } else { "NOT reproduced" },
+            ours
+        );
+    }
+}
+
+fn bench(
+    data_dir: &std::path::Path,
+    sizes: &[usize],
+    runs: usize,
+    write: Option<PathBuf>,
+    no_pandas: bool,
+    venv: &std::path::Path,
+) -> anyhow::Result<i32> {
+    let exe = std::env::current_exe()?;
+    let work = std::env::temp_dir().join(format!("ccg-divide-bench-{}", std::process::id()));
+    let (pandas, note) = if no_pandas {
+        (None, Some("--no-pandas given".to_string()))
+    } else {
+        match commands::bench::Pandas::prepare(std::path::Path::new("scripts/bench"), venv) {
+            Ok(p) => (Some(p), None),
+            Err(e) => (None, Some(format!("{e:#}"))),
+        }
+    };
+    let rows = commands::bench::run(&exe, data_dir, sizes, runs.max(1), pandas.as_ref(), &work);
+    let _ = std::fs::remove_dir_all(&work);
+    let md = commands::bench::markdown(
+        &rows?,
+        "cargo run --release -- bench --write BENCHMARKS.md",
+        note.as_deref(),
+    );
+    print!("{md}");
+    if let Some(path) = write {
+        std::fs::write(path, &md)?;
+    }
+    Ok(exit::OK)
 }

@@ -163,28 +163,11 @@ pub fn compute(
     let robustness = robustness(&counts, w, compare)?;
     let confirmed = confirmed_csu_ratio(&counts, w, compare)?;
     clock.lap("robustness");
-    let sensitivity = match published {
-        Some(p) if opts.sensitivity_seeds > 0 => Some(sensitivity::sensitivity(
-            &model::ccg_records(&inputs.ccgs)?,
-            &inputs.ccgs,
-            p,
-            w,
-            compare,
-            opts.sensitivity_seeds,
-        )?),
-        _ => None,
-    };
+    let sensitivity = sensitivity_stage(inputs, published, opts)?;
     clock.lap("sensitivity");
     let published_only = published
         .map(|p| published_only::published_only(p, &counts))
         .transpose()?;
-    let behind_all = findings::behind(&counts, lit(true))?;
-    let behind_csu = findings::behind(
-        &counts,
-        col("csu")
-            .eq(lit(compare.0))
-            .or(col("csu").eq(lit(compare.1))),
-    )?;
     let population = crate::columns::f64_slice(&scored.ccgs, "population")?;
     let score = crate::columns::f64_slice(&scored.ccgs, "composite_score")?;
     let findings = Findings {
@@ -198,7 +181,7 @@ pub fn compute(
             &intervals,
             &robustness,
             sensitivity.as_ref(),
-            &[behind_all, behind_all, behind_all, behind_all, behind_csu],
+            &claim_shares(&counts, compare)?,
             compare,
             &significance,
         ),
@@ -220,6 +203,38 @@ pub fn compute(
         findings,
         warnings,
     })
+}
+
+/// Reconstruct under `--calibrate none` and judge again (needs published facts; 0 seeds skips).
+fn sensitivity_stage(
+    inputs: &Inputs,
+    published: Option<&Published>,
+    opts: &AnalyseOptions,
+) -> Result<Option<sensitivity::Sensitivity>> {
+    let Some(p) = published.filter(|_| opts.sensitivity_seeds > 0) else {
+        return Ok(None);
+    };
+    Ok(Some(sensitivity::sensitivity(
+        &model::ccg_records(&inputs.ccgs)?,
+        &inputs.ccgs,
+        p,
+        &inputs.weights,
+        opts.compare(),
+        opts.sensitivity_seeds,
+    )?))
+}
+
+/// For each claim, the shares of its CCGs and rows that rest on reconstruction: all CCGs for
+/// the first four, the two compared CSUs' for the fifth.
+fn claim_shares(counts: &DataFrame, compare: (&str, &str)) -> Result<[(f64, f64); 5]> {
+    let all = findings::behind(counts, lit(true))?;
+    let csus = findings::behind(
+        counts,
+        col("csu")
+            .eq(lit(compare.0))
+            .or(col("csu").eq(lit(compare.1))),
+    )?;
+    Ok([all, all, all, all, csus])
 }
 
 /// Published facts and aggregates that the data contradict, as warnings.

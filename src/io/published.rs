@@ -74,123 +74,10 @@ impl Published {
 
     pub fn load(dir: &Path) -> Result<Published, InputError> {
         let mut files = Vec::new();
-        let agg = read_table(
-            &mut files,
-            &dir.join("aggregates.csv"),
-            &Schema {
-                required: &["scope", "metric", "value", "source_url"],
-                optional: &["note"],
-                allow_empty: false,
-            },
-        )?;
-        let aggregates = agg
-            .rows
-            .iter()
-            .map(|r| Aggregate {
-                scope: r.fields[agg.req("scope")].to_string(),
-                metric: r.fields[agg.req("metric")].to_string(),
-                value: r.fields[agg.req("value")].to_string(),
-                source_url: r.fields[agg.req("source_url")].to_string(),
-            })
-            .collect();
-
-        let t = read_table(
-            &mut files,
-            &dir.join("outcomes.csv"),
-            &Schema {
-                required: &[
-                    "ods_code",
-                    "conditions",
-                    "legal_direction",
-                    "top_level",
-                    "level_iv_or_higher",
-                    "source_url",
-                ],
-                optional: &["name", "note"],
-                allow_empty: false,
-            },
-        )?;
-        let mut outcomes = Vec::new();
-        for row in &t.rows {
-            let level = t.cell(row, t.req("top_level"));
-            outcomes.push(Outcome {
-                ods_code: t.cell(row, t.req("ods_code")).non_empty()?.to_string(),
-                name: t
-                    .col("name")
-                    .map(|c| row.fields[c].to_string())
-                    .unwrap_or_default(),
-                conditions: match t.cell(row, t.req("conditions")).optional() {
-                    Some(_) => Some(t.cell(row, t.req("conditions")).count()? as u32),
-                    None => None,
-                },
-                legal_direction: t.cell(row, t.req("legal_direction")).boolean()?,
-                top_level: match level.optional() {
-                    Some(v) => Some(
-                        parse_support_level(v)
-                            .ok_or_else(|| level.error("expected a support level 1 to 6"))?,
-                    ),
-                    None => None,
-                },
-                level_iv_or_higher: match t.cell(row, t.req("level_iv_or_higher")).optional() {
-                    Some(_) => Some(t.cell(row, t.req("level_iv_or_higher")).count()? as u32),
-                    None => None,
-                },
-                source_url: t.cell(row, t.req("source_url")).text().to_string(),
-            });
-        }
-
-        let t = read_table(
-            &mut files,
-            &dir.join("itemised_conditions.csv"),
-            &Schema {
-                required: &[
-                    "ods_code",
-                    "criterion",
-                    "support_level",
-                    "legal_direction",
-                    "source_url",
-                ],
-                optional: &["note"],
-                allow_empty: true,
-            },
-        )?;
-        let mut itemised = Vec::new();
-        for row in &t.rows {
-            let level = t.cell(row, t.req("support_level"));
-            itemised.push(Itemised {
-                ods_code: t.cell(row, t.req("ods_code")).non_empty()?.to_string(),
-                criterion: t.cell(row, t.req("criterion")).text().to_string(),
-                support_level: match level.optional() {
-                    Some(v) => Some(
-                        parse_support_level(v)
-                            .ok_or_else(|| level.error("expected a support level 1 to 6"))?,
-                    ),
-                    None => None,
-                },
-                legal_direction: t.cell(row, t.req("legal_direction")).boolean()?,
-                source_url: t.cell(row, t.req("source_url")).text().to_string(),
-            });
-        }
-
-        let t = read_table(
-            &mut files,
-            &dir.join("facts.csv"),
-            &Schema {
-                required: &["ods_code", "fact", "value", "source_url"],
-                optional: &["name", "wave", "note"],
-                allow_empty: false,
-            },
-        )?;
-        let facts = t
-            .rows
-            .iter()
-            .map(|r| Fact {
-                ods_code: r.fields[t.req("ods_code")].to_string(),
-                fact: r.fields[t.req("fact")].to_string(),
-                value: r.fields[t.req("value")].to_string(),
-                source_url: r.fields[t.req("source_url")].to_string(),
-            })
-            .collect();
+        let aggregates = load_aggregates(dir, &mut files)?;
+        let outcomes = load_outcomes(dir, &mut files)?;
+        let itemised = load_itemised(dir, &mut files)?;
+        let facts = load_facts(dir, &mut files)?;
         Ok(Published {
             dir: dir.to_path_buf(),
             aggregates,
@@ -244,4 +131,134 @@ fn read_table(
 /// The scope name used in aggregates.csv for a region.
 pub fn region_scope(region: &str) -> String {
     format!("region_{}", region.to_lowercase().replace(' ', "_"))
+}
+
+fn load_aggregates(dir: &Path, files: &mut Vec<InputFile>) -> Result<Vec<Aggregate>, InputError> {
+    let agg = read_table(
+        files,
+        &dir.join("aggregates.csv"),
+        &Schema {
+            required: &["scope", "metric", "value", "source_url"],
+            optional: &["note"],
+            allow_empty: false,
+        },
+    )?;
+    let aggregates = agg
+        .rows
+        .iter()
+        .map(|r| Aggregate {
+            scope: r.fields[agg.req("scope")].to_string(),
+            metric: r.fields[agg.req("metric")].to_string(),
+            value: r.fields[agg.req("value")].to_string(),
+            source_url: r.fields[agg.req("source_url")].to_string(),
+        })
+        .collect();
+    Ok(aggregates)
+}
+
+fn load_outcomes(dir: &Path, files: &mut Vec<InputFile>) -> Result<Vec<Outcome>, InputError> {
+    let t = read_table(
+        files,
+        &dir.join("outcomes.csv"),
+        &Schema {
+            required: &[
+                "ods_code",
+                "conditions",
+                "legal_direction",
+                "top_level",
+                "level_iv_or_higher",
+                "source_url",
+            ],
+            optional: &["name", "note"],
+            allow_empty: false,
+        },
+    )?;
+    let mut outcomes = Vec::new();
+    for row in &t.rows {
+        let level = t.cell(row, t.req("top_level"));
+        outcomes.push(Outcome {
+            ods_code: t.cell(row, t.req("ods_code")).non_empty()?.to_string(),
+            name: t
+                .col("name")
+                .map(|c| row.fields[c].to_string())
+                .unwrap_or_default(),
+            conditions: match t.cell(row, t.req("conditions")).optional() {
+                Some(_) => Some(t.cell(row, t.req("conditions")).count()? as u32),
+                None => None,
+            },
+            legal_direction: t.cell(row, t.req("legal_direction")).boolean()?,
+            top_level: match level.optional() {
+                Some(v) => Some(
+                    parse_support_level(v)
+                        .ok_or_else(|| level.error("expected a support level 1 to 6"))?,
+                ),
+                None => None,
+            },
+            level_iv_or_higher: match t.cell(row, t.req("level_iv_or_higher")).optional() {
+                Some(_) => Some(t.cell(row, t.req("level_iv_or_higher")).count()? as u32),
+                None => None,
+            },
+            source_url: t.cell(row, t.req("source_url")).text().to_string(),
+        });
+    }
+    Ok(outcomes)
+}
+
+fn load_itemised(dir: &Path, files: &mut Vec<InputFile>) -> Result<Vec<Itemised>, InputError> {
+    let t = read_table(
+        files,
+        &dir.join("itemised_conditions.csv"),
+        &Schema {
+            required: &[
+                "ods_code",
+                "criterion",
+                "support_level",
+                "legal_direction",
+                "source_url",
+            ],
+            optional: &["note"],
+            allow_empty: true,
+        },
+    )?;
+    let mut itemised = Vec::new();
+    for row in &t.rows {
+        let level = t.cell(row, t.req("support_level"));
+        itemised.push(Itemised {
+            ods_code: t.cell(row, t.req("ods_code")).non_empty()?.to_string(),
+            criterion: t.cell(row, t.req("criterion")).text().to_string(),
+            support_level: match level.optional() {
+                Some(v) => Some(
+                    parse_support_level(v)
+                        .ok_or_else(|| level.error("expected a support level 1 to 6"))?,
+                ),
+                None => None,
+            },
+            legal_direction: t.cell(row, t.req("legal_direction")).boolean()?,
+            source_url: t.cell(row, t.req("source_url")).text().to_string(),
+        });
+    }
+    Ok(itemised)
+}
+
+fn load_facts(dir: &Path, files: &mut Vec<InputFile>) -> Result<Vec<Fact>, InputError> {
+    let t = read_table(
+        files,
+        &dir.join("facts.csv"),
+        &Schema {
+            required: &["ods_code", "fact", "value", "source_url"],
+            optional: &["name", "wave", "note"],
+            allow_empty: false,
+        },
+    )?;
+    let facts = t
+        .rows
+        .iter()
+        .map(|r| Fact {
+            ods_code: r.fields[t.req("ods_code")].to_string(),
+            fact: r.fields[t.req("fact")].to_string(),
+            value: r.fields[t.req("value")].to_string(),
+            source_url: r.fields[t.req("source_url")].to_string(),
+        })
+        .collect();
+    Ok(facts)
 }

@@ -432,6 +432,9 @@ pub fn scatter(
     Ok(())
 }
 
+/// (Long because plotters draws by a sequence of builder calls: axes, four limit lines, the
+/// centre line, points by region, legend; split up, each piece would need the chart context
+/// and its generic coordinate type passed around.)
 pub fn funnel(
     path: &Path,
     title: &str,
@@ -529,6 +532,7 @@ pub fn funnel(
 }
 
 /// Grouped bars: for each group label, one bar per series (directions by region, reviews).
+/// (Long for the same reason as `funnel`.)
 pub fn grouped_bars(
     path: &Path,
     title: &str,

@@ -154,7 +154,9 @@ pub fn provenance_summary(
     })
 }
 
-/// Build the claim rows from the analysis results.
+/// Build the claim rows from the analysis results. (Long on purpose: one table of the five
+/// claims, each statement, published figure, our figure and criterion side by side, so a reader
+/// checks a claim in one place.)
 pub fn claims(
     h: &Headline,
     intervals: &Intervals,

@@ -90,9 +90,24 @@ pub fn published_only(p: &Published, counts: &DataFrame) -> PolarsResult<Publish
             reviews.push((label.to_string(), set.len(), by_region(&set)));
         }
     }
-    // May 2014: national count still conditional and the North's (published as "all northern
-    // CCGs fully authorised"), so North vs the rest needs no per-CCG data.
-    let conditional_may2014 = match (
+    let conditional_may2014 = conditional_may2014(p, &n_region);
+    Ok(PublishedOnly {
+        conditional_may2014,
+        directions_by_region: (0..4).map(|r| (REGIONS[r].to_string(), n_region[r], directed[r])).collect(),
+        fisher_p_north_vs_rest: fisher,
+        reviews,
+        notes: vec![
+            "The March 2013 review (14 CCGs under directions: 2 lifted, 1 added) did not name the CCGs, so it is left out. \
+             Directions are a published fact for every CCG; the composite scores are not."
+                .into(),
+        ],
+    })
+}
+
+/// May 2014: the national count still conditional and the North's (published as "all northern
+/// CCGs fully authorised"), so North vs the rest needs no per-CCG data.
+fn conditional_may2014(p: &Published, n_region: &[usize; 4]) -> Option<ConditionalNorthVsRest> {
+    match (
         p.aggregate("review_may2014", "ccgs_with_conditions"),
         p.aggregate("review_may2014", "ccgs_with_conditions_north"),
     ) {
@@ -114,16 +129,5 @@ pub fn published_only(p: &Published, counts: &DataFrame) -> PolarsResult<Publish
             })
         }
         _ => None,
-    };
-    Ok(PublishedOnly {
-        conditional_may2014,
-        directions_by_region: (0..4).map(|r| (REGIONS[r].to_string(), n_region[r], directed[r])).collect(),
-        fisher_p_north_vs_rest: fisher,
-        reviews,
-        notes: vec![
-            "The March 2013 review (14 CCGs under directions: 2 lifted, 1 added) did not name the CCGs, so it is left out. \
-             Directions are a published fact for every CCG; the composite scores are not."
-                .into(),
-        ],
-    })
+    }
 }
