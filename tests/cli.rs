@@ -427,3 +427,49 @@ fn a_killed_run_leaves_the_previous_outputs_intact() {
         .collect();
     assert_eq!(names.len(), 2, "{names:?}");
 }
+
+#[test]
+fn large_inputs_take_the_fast_reader_and_still_locate_errors() {
+    // 20,000 organisations, about 200,000 condition rows (over 1 MiB: the polars reader).
+    let dir = common::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let o = Command::new(BIN)
+        .args(["synth", "--n", "20000", "--out"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let conditions = data.join("conditions.csv");
+    assert!(std::fs::metadata(&conditions).unwrap().len() > 1 << 20);
+    // Counted straight from the file: CCGs with at least one condition row.
+    let mut with: std::collections::HashSet<String> = Default::default();
+    let mut rows = 0;
+    for r in csv::Reader::from_path(&conditions).unwrap().records() {
+        with.insert(r.unwrap()[0].to_string());
+        rows += 1;
+    }
+    let out = dir.path().join("out");
+    let o = analyse(&data, &out, &["--sensitivity-seeds", "0"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("findings.json")).unwrap()).unwrap();
+    assert_eq!(j["headline"]["n_ccgs"], 20000);
+    assert_eq!(j["headline"]["n_with_conditions"], with.len());
+    assert_eq!(j["provenance"]["condition_rows"], rows);
+    // A condition for an unknown CCG on the last line: the strict reader names it.
+    let mut text = std::fs::read_to_string(&conditions).unwrap();
+    text.push_str("X99,1.1A,2,false,reconstructed,x\n");
+    std::fs::write(&conditions, text).unwrap();
+    let o = analyse(&data, &out, &["--sensitivity-seeds", "0"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    let line = format!("line {}", rows + 2);
+    for want in [
+        "conditions.csv",
+        line.as_str(),
+        "column 1 (ods_code)",
+        "unknown CCG \"X99\"",
+    ] {
+        assert!(err.contains(want), "expected {want:?} in {err}");
+    }
+}
