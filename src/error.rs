@@ -17,6 +17,8 @@ pub mod exit {
 #[derive(Debug, Clone, PartialEq)]
 pub struct InputError {
     pub file: PathBuf,
+    /// For an Excel workbook: the sheet, and `line` is then its row.
+    pub sheet: Option<String>,
     /// 1-based line number in the file (the header is line 1).
     pub line: Option<u64>,
     /// 1-based column (field) number and the column's name.
@@ -28,6 +30,7 @@ impl InputError {
     pub fn file(file: &Path, message: impl Into<String>) -> Self {
         InputError {
             file: file.to_path_buf(),
+            sheet: None,
             line: None,
             column: None,
             message: message.into(),
@@ -57,8 +60,12 @@ impl InputError {
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file.display())?;
+        if let Some(sheet) = &self.sheet {
+            write!(f, ", sheet '{sheet}'")?;
+        }
         if let Some(line) = self.line {
-            write!(f, ": line {line}")?;
+            let unit = if self.sheet.is_some() { "row" } else { "line" };
+            write!(f, ": {unit} {line}")?;
         }
         if let Some((col, name)) = &self.column {
             write!(f, ", column {col} ({name})")?;

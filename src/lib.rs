@@ -16,6 +16,7 @@ pub mod format;
 pub mod io;
 pub mod model;
 pub mod pipeline;
+pub mod progress;
 pub mod render;
 pub mod stages;
 pub mod stats;

@@ -3,9 +3,11 @@
 use ccg_divide::commands;
 use ccg_divide::error::{exit, exit_code};
 use ccg_divide::pipeline::{self, AnalyseOptions};
+use ccg_divide::progress::Progress;
 use ccg_divide::stages::data_checks;
 use ccg_divide::stages::reconstruct::{self, Calibration};
 use clap::{Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -56,6 +58,9 @@ enum Command {
         /// Write stage timings and peak memory as JSON to this file (used by `bench`).
         #[arg(long, hide = true)]
         timings: Option<PathBuf>,
+        /// No progress bars (they are drawn only when stderr is a terminal anyway).
+        #[arg(long)]
+        quiet: bool,
     },
     /// Write conditions.csv and ccg_outcomes.csv: published facts kept, the rest reconstructed by seed.
     Reconstruct {
@@ -149,6 +154,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             csu_a,
             csu_b,
             timings,
+            quiet,
         } => {
             let opts = AnalyseOptions {
                 weights,
@@ -157,6 +163,11 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 permutations,
                 sensitivity_seeds,
                 compare: (csu_a, csu_b),
+                progress: if !quiet && std::io::stderr().is_terminal() {
+                    progress_bars()
+                } else {
+                    Progress::default()
+                },
                 ..AnalyseOptions::new(data_dir, output_dir)
             };
             let s = pipeline::analyse(&opts)?;
@@ -222,8 +233,35 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
+/// Bars for the long stages on stderr, one per stage, each finished when its total is reached.
+fn progress_bars() -> Progress {
+    use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+    use std::collections::HashMap;
+    let multi = MultiProgress::new();
+    let bars: std::sync::Mutex<HashMap<&'static str, ProgressBar>> = Default::default();
+    Progress::new(move |stage, done, total| {
+        let mut bars = bars.lock().expect("progress bars");
+        let bar = bars.entry(stage).or_insert_with(|| {
+            let bar = multi.add(ProgressBar::new(total));
+            if let Ok(style) = ProgressStyle::with_template("{msg:28} {wide_bar} {pos}/{len} {eta}")
+            {
+                bar.set_style(style);
+            }
+            bar.set_message(stage);
+            bar
+        });
+        bar.inc(done);
+        if bar.position() >= total {
+            bar.finish();
+        }
+    })
+}
+
 /// The command line's summary of a finished run.
 fn print_run(s: &pipeline::RunSummary) {
+    for n in &s.notes {
+        eprintln!("note: {n}");
+    }
     for w in &s.warnings {
         eprintln!("warning: {w}");
     }
@@ -234,13 +272,13 @@ fn print_run(s: &pipeline::RunSummary) {
         s.reconstructed_ccgs,
         s.n_ccgs
     );
-    for (id, ok, ours) in &s.claims {
-        println!(
-            "  {:<24} {:<14} {}",
-            id,
-            if *ok { "reproduced" } else { "NOT reproduced" },
-            ours
-        );
+    for (id, verdict, ours) in &s.claims {
+        let label = match verdict.reason() {
+            Some(reason) => format!("cannot be assessed: {reason}"),
+            None if verdict.reproduced() => "reproduced".to_string(),
+            None => "NOT reproduced".to_string(),
+        };
+        println!("  {id:<24} {label:<14} {ours}");
     }
 }
 

@@ -8,6 +8,7 @@ use crate::io::output::Staging;
 use crate::io::published::Published;
 use crate::io::read::{self, Inputs};
 use crate::model::{self, REGIONS};
+use crate::progress::Progress;
 use crate::render::{figures, markdown, tables};
 use crate::stages::counts::count_table;
 use crate::stages::findings::{self, Findings, RegionRow};
@@ -35,6 +36,8 @@ pub struct AnalyseOptions {
     pub permutations: usize,
     /// Reconstruction seeds for the sensitivity stage (0 to skip).
     pub sensitivity_seeds: usize,
+    /// Where the long stages report their progress (nowhere by default).
+    pub progress: Progress,
 }
 
 impl AnalyseOptions {
@@ -51,6 +54,7 @@ impl AnalyseOptions {
             bootstrap: 2000,
             permutations: 10_000,
             sensitivity_seeds: 20,
+            progress: Progress::default(),
         }
     }
 
@@ -74,7 +78,9 @@ pub struct RunSummary {
     pub output_dir: PathBuf,
     pub files: Vec<String>,
     pub warnings: Vec<String>,
-    pub claims: Vec<(String, bool, String)>,
+    /// How inputs not in UTF-8 CSV were read (encoding, workbook sheet).
+    pub notes: Vec<String>,
+    pub claims: Vec<(String, crate::stages::headline::Verdict, String)>,
     pub reconstructed_ccgs: usize,
     pub n_ccgs: usize,
     /// Seconds per stage (read, count, …, commit), for the benchmark.
@@ -121,10 +127,11 @@ pub fn analyse(opts: &AnalyseOptions) -> Result<RunSummary> {
         output_dir: opts.output_dir.clone(),
         files,
         warnings: results.warnings,
+        notes: inputs.notes.clone(),
         claims: f
             .claims
             .iter()
-            .map(|c| (c.id.clone(), c.reproduced, c.ours.clone()))
+            .map(|c| (c.id.clone(), c.verdict.clone(), c.ours.clone()))
             .collect(),
         reconstructed_ccgs: f.provenance.ccgs_reconstructed,
         n_ccgs: f.provenance.n_ccgs,
@@ -156,9 +163,15 @@ pub fn compute(
     let headline = headline::headline(&scored, compare)?;
     let groups = groups(&scored.ccgs, compare)?;
     clock.lap("headline + correlations");
-    let significance = significance(&groups, headline.median_ratio, opts.permutations, opts.seed);
+    let significance = significance(
+        &groups,
+        headline.median_ratio,
+        opts.permutations,
+        opts.seed,
+        &opts.progress,
+    );
     clock.lap("significance (permutations)");
-    let intervals = bootstrap(&groups, opts.bootstrap, opts.seed);
+    let intervals = bootstrap(&groups, opts.bootstrap, opts.seed, &opts.progress);
     clock.lap("bootstrap");
     let robustness = robustness(&counts, w, compare)?;
     let confirmed = confirmed_csu_ratio(&counts, w, compare)?;
@@ -221,6 +234,7 @@ fn sensitivity_stage(
         &inputs.weights,
         opts.compare(),
         opts.sensitivity_seeds,
+        &opts.progress,
     )?))
 }
 

@@ -3,25 +3,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ccg-divide");
 
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small")
-}
-
-/// A temp dir with a copy of the fixture in `data/`.
-fn workspace() -> (common::TempDir, PathBuf) {
-    let dir = common::tempdir().unwrap();
-    let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    for f in ["ccgs.csv", "conditions.csv", "weights.toml"] {
-        std::fs::copy(fixture().join(f), data.join(f)).unwrap();
-    }
-    (dir, data)
-}
+use common::workspace;
 
 fn analyse(data: &Path, out: &Path, extra: &[&str]) -> Output {
     Command::new(BIN)
@@ -300,6 +287,25 @@ fn bad_inputs() -> Vec<Bad> {
             file: "weights.toml",
             edit: |s| s.replace("name = ", "name = = "),
             expect: &["weights.toml", "line 1", "invalid TOML"],
+        },
+        Bad {
+            name: "weights: all zero",
+            file: "weights.toml",
+            edit: |s| {
+                s.lines()
+                    .map(|l| match l.split_once(" = ") {
+                        Some((k, _)) if k.parse::<u8>().is_ok() => format!("{k} = 0\n"),
+                        _ => format!("{l}\n"),
+                    })
+                    .collect()
+            },
+            expect: &["weights.toml", "line 3", "every weight is 0"],
+        },
+        Bad {
+            name: "weights: not a number",
+            file: "weights.toml",
+            edit: |s| s.replace("3 = 4", "3 = nan"),
+            expect: &["weights.toml", "line 6", "non-negative number"],
         },
         Bad {
             name: "weights: unknown key",

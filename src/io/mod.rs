@@ -1,8 +1,10 @@
 //! The edges: reading and validating inputs, the published record, writing outputs atomically.
 
+pub mod decode;
 pub mod output;
 pub mod published;
 pub mod read;
 pub mod table;
 pub mod weights;
+pub mod workbook;
 pub mod write;

@@ -15,6 +15,7 @@
 use crate::error::InputError;
 use crate::io::table::{self, Schema, Table};
 use crate::io::weights::Weights;
+use crate::io::{decode, workbook};
 use crate::model::{
     self, parse_support_level, Ccg, CcgOutcome, Condition, Evidence, Provenance, CSU_BASES, REGIONS,
 };
@@ -47,6 +48,8 @@ pub struct Inputs {
     pub outcomes: Option<Vec<CcgOutcome>>,
     pub weights: Weights,
     pub files: Vec<InputFile>,
+    /// What was read in another form than UTF-8 CSV (encoding, workbook sheet), for stderr.
+    pub notes: Vec<String>,
 }
 
 impl Inputs {
@@ -108,11 +111,50 @@ const OUTCOME_SCHEMA: Schema = Schema {
 /// its own `conditions.csv`, else its `reconstructed/` folder.
 pub fn conditions_dir(data_dir: &Path) -> PathBuf {
     let reconstructed = data_dir.join(RECONSTRUCTED_DIR);
-    if !data_dir.join(CONDITIONS_FILE).exists() && reconstructed.join(CONDITIONS_FILE).exists() {
+    let own = table_file(data_dir, CONDITIONS_FILE).exists();
+    if !own && reconstructed.join(CONDITIONS_FILE).exists() {
         reconstructed
     } else {
         data_dir.to_path_buf()
     }
+}
+
+/// `dir/name` (a `.csv`), or the Excel workbook of the same name (`.xlsx`) when only that exists.
+pub fn table_file(dir: &Path, name: &str) -> PathBuf {
+    let csv = dir.join(name);
+    let xlsx = csv.with_extension("xlsx");
+    if !csv.exists() && xlsx.exists() {
+        xlsx
+    } else {
+        csv
+    }
+}
+
+/// A table file's bytes as UTF-8 CSV text for `read`, whatever form the analyst saved it in:
+/// an Excel workbook (its sheet as CSV; errors then located by sheet, row and column), or CSV
+/// in UTF-8, UTF-16 or Windows-1252 (`decode`). Notes say what was read when it was not plain
+/// UTF-8 CSV.
+fn read_table_file<T>(
+    path: &Path,
+    bytes: &[u8],
+    notes: &mut Vec<String>,
+    read: impl FnOnce(&Path, &[u8]) -> Result<T, InputError>,
+) -> Result<T, InputError> {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+    {
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy())
+            .unwrap_or_default();
+        let (text, sheet) = workbook::to_csv(path, bytes, &stem)?;
+        notes.push(format!("{}: read sheet '{}'", path.display(), sheet.name));
+        return read(path, text.as_bytes()).map_err(|e| sheet.locate(e));
+    }
+    let (text, note) = decode::to_utf8(path, bytes)?;
+    notes.extend(note);
+    read(path, &text)
 }
 
 /// Read all inputs from a data directory. `weights` overrides `DIR/weights.toml`.
@@ -120,16 +162,27 @@ pub fn load(data_dir: &Path, weights: Option<&Path>) -> Result<Inputs, InputErro
     if !data_dir.is_dir() {
         return Err(InputError::file(data_dir, "data directory not found"));
     }
-    let mut files = Vec::new();
-    let ccgs = read_hashed(&data_dir.join(CCGS_FILE), &mut files, read_ccgs)?;
+    let (mut files, mut notes) = (Vec::new(), Vec::new());
+    let ccgs = read_hashed(
+        &table_file(data_dir, CCGS_FILE),
+        &mut files,
+        |path, bytes| read_table_file(path, bytes, &mut notes, read_ccgs),
+    )?;
     let dir = conditions_dir(data_dir);
-    let (conditions, condition_counts) =
-        read_hashed(&dir.join(CONDITIONS_FILE), &mut files, |path, bytes| {
-            read_conditions(path, bytes, &ccgs)
-        })?;
+    let (conditions, condition_counts) = read_hashed(
+        &table_file(&dir, CONDITIONS_FILE),
+        &mut files,
+        |path, bytes| {
+            read_table_file(path, bytes, &mut notes, |path, text| {
+                read_conditions(path, text, &ccgs)
+            })
+        },
+    )?;
     let outcomes = if dir.join(OUTCOMES_FILE).exists() {
         let table = read_hashed(&dir.join(OUTCOMES_FILE), &mut files, |path, bytes| {
-            table::parse(path, bytes, &OUTCOME_SCHEMA)
+            read_table_file(path, bytes, &mut notes, |path, text| {
+                table::parse(path, text, &OUTCOME_SCHEMA)
+            })
         })?;
         Some(parse_outcomes(&table, &ccgs, &condition_counts)?)
     } else {
@@ -146,6 +199,7 @@ pub fn load(data_dir: &Path, weights: Option<&Path>) -> Result<Inputs, InputErro
         outcomes,
         weights,
         files,
+        notes,
     })
 }
 

@@ -86,6 +86,7 @@ impl Weights {
             let (line, col) = line_col(text, span.start);
             InputError {
                 file: path.to_path_buf(),
+                sheet: None,
                 line: Some(line),
                 column: Some((col, String::new())),
                 message,
@@ -143,6 +144,20 @@ impl Weights {
                 )
             })?;
             *slot = number(&key, v)?;
+        }
+        if levels.iter().all(|&w| w == 0.0) && legal_direction == 0.0 {
+            // Every score would be 0: no claim about scores could be judged.
+            let line = text
+                .lines()
+                .position(|l| l.trim_start().starts_with("[support_level]"))
+                .map(|i| i as u64 + 1)
+                .unwrap_or(1);
+            return Err(InputError::at(
+                path,
+                line,
+                "every weight is 0, so no condition would count and every score would be 0; \
+                 give at least one support level (or legal_direction) a positive weight",
+            ));
         }
         let name = file.name.unwrap_or_else(|| {
             path.file_stem()
@@ -273,6 +288,21 @@ mod tests {
         assert_eq!(e.line, Some(6));
         let e = parse(&GOOD.replace("6 = 13", "6 = 13\n7 = 1")).unwrap_err();
         assert!(e.message.contains("unknown support level '7'"), "{e}");
+    }
+
+    #[test]
+    fn weights_under_which_nothing_counts_are_an_error() {
+        let zero =
+            "legal_direction = 0\n[support_level]\n1 = 0\n2 = 0\n3 = 0\n4 = 0\n5 = 0\n6 = 0\n";
+        let e = parse(zero).unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        assert!(e.message.contains("every weight is 0"), "{e}");
+        // Directions alone may carry the weight; NaN and infinite weights are refused.
+        assert!(parse(&zero.replace("legal_direction = 0", "legal_direction = 1")).is_ok());
+        for bad in ["nan", "inf", "-inf"] {
+            let e = parse(&GOOD.replace("2 = 2", &format!("2 = {bad}"))).unwrap_err();
+            assert_eq!(e.line, Some(5), "{bad}: {e}");
+        }
     }
 
     #[test]

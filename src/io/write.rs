@@ -9,11 +9,18 @@ impl CsvText {
         I: IntoIterator<Item = S>,
         S: AsRef<[u8]>,
     {
-        let mut w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_writer(vec![]);
-        w.write_record(header)?;
-        Ok(CsvText(w))
+        let mut w = CsvText::headless();
+        w.row(header)?;
+        Ok(w)
+    }
+
+    /// CSV text without a header (the caller's first row is its header).
+    pub fn headless() -> CsvText {
+        CsvText(
+            csv::WriterBuilder::new()
+                .terminator(csv::Terminator::Any(b'\n'))
+                .from_writer(vec![]),
+        )
     }
 
     pub fn row<I, S>(&mut self, fields: I) -> anyhow::Result<()>

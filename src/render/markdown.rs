@@ -1,6 +1,6 @@
 //! findings.md, built section by section from the findings value.
 
-use crate::format::{approx, ci, num, p_text, pct, yes_no};
+use crate::format::{approx, ci, num, p_text, pct};
 use crate::model::REGIONS;
 use crate::stages::findings::Findings;
 use crate::stages::headline::CLAIMS;
@@ -82,20 +82,23 @@ fn provenance_section(md: &mut String, f: &Findings) {
 
 fn claims_section(md: &mut String, f: &Findings) {
     push(md, "## The published claims\n");
-    push(md, "| # | Claim | Published | Ours | 95% interval | p-value | Reproduced | CCGs behind it not wholly published | Reconstructed rows behind it |");
+    push(md, "| # | Claim | Published | Ours | 95% interval | p-value | Verdict | CCGs behind it not wholly published | Reconstructed rows behind it |");
     push(md, "|---|---|---|---|---|---|---|---|---|");
     for (i, c) in f.claims.iter().enumerate() {
         push(
             md,
             &format!(
-                "| {} | {} | {} | {} | {} | {} | **{}** | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | **{} | {} | {} |",
                 i + 1,
                 c.statement,
                 c.published,
                 c.ours,
                 c.interval_95.map(ci).unwrap_or_else(|| "–".into()),
                 c.p_value.map(p_text).unwrap_or_else(|| "–".into()),
-                yes_no(c.reproduced),
+                match c.verdict.reason() {
+                    Some(reason) => format!("{}** ({reason})", c.verdict.label()),
+                    None => format!("{}**", c.verdict.label()),
+                },
                 pct(c.reconstructed_ccg_share),
                 pct(c.reconstructed_row_share),
             ),
@@ -114,6 +117,12 @@ fn claims_section(md: &mut String, f: &Findings) {
     for (i, c) in f.claims.iter().enumerate() {
         push(md, &format!("{}. {}: {}.", i + 1, c.id, c.criterion));
     }
+    push(
+        md,
+        "\nA claim whose figure is undefined (no rank correlation when every score is equal, a region \
+         or CSU without CCGs, a ratio with a zero denominator) cannot be assessed: it is never counted \
+         as reproduced.",
+    );
     push(
         md,
         "\nThe p-value for the regional spread is from a permutation test of the max/min median ratio \
@@ -246,11 +255,7 @@ fn robustness_section(md: &mut String, f: &Findings) {
                 3 => format!("{}x", approx(r.headline.median_ratio)),
                 _ => format!("{}x", approx(r.headline.csu_ratio)),
             };
-            line.push_str(&format!(
-                " {} ({}) |",
-                if r.holds[k] { "holds" } else { "fails" },
-                figure
-            ));
+            line.push_str(&format!(" {} ({}) |", r.verdicts[k].label(), figure));
         }
         push(md, &line);
     }
@@ -355,12 +360,16 @@ fn sensitivity_section(md: &mut String, f: &Findings) {
                     sv.calibration
                 ),
             );
-            push(md, "| Claim | Holds in |");
-            push(md, "|---|---|");
+            push(md, "| Claim | Reproduced in | Cannot be assessed in |");
+            push(md, "|---|---|---|");
             for (k, id) in CLAIMS.iter().enumerate() {
+                let n = sv.seeds.len();
                 push(
                     md,
-                    &format!("| {id} | {} of {} seeds |", sv.holds[k], sv.seeds.len()),
+                    &format!(
+                        "| {id} | {} of {n} seeds | {} of {n} seeds |",
+                        sv.holds[k], sv.cannot_be_assessed[k]
+                    ),
                 );
             }
             push(

@@ -93,7 +93,7 @@ pub fn robustness_csv(rows: &[RobustnessRow]) -> anyhow::Result<String> {
         "direction_weight",
         "claim",
         "figure",
-        "holds",
+        "verdict",
     ])?;
     for r in rows {
         let h = &r.headline;
@@ -111,7 +111,7 @@ pub fn robustness_csv(rows: &[RobustnessRow]) -> anyhow::Result<String> {
                 num(r.weights.legal_direction),
                 id.to_string(),
                 num(figures[k]),
-                r.holds[k].to_string(),
+                r.verdicts[k].label().to_string(),
             ])?;
         }
     }

@@ -4,7 +4,7 @@
 use crate::format::{approx, num, p_text, pct};
 use crate::io::weights::Weights;
 use crate::model::{CcgOutcome, Evidence, Provenance, REGIONS};
-use crate::stages::headline::{verdicts, Headline, CLAIMS};
+use crate::stages::headline::{verdicts, Headline, Verdict, CLAIMS};
 use crate::stages::published_only::PublishedOnly;
 use crate::stages::resample::Intervals;
 use crate::stages::robustness::RobustnessRow;
@@ -36,7 +36,11 @@ pub struct Claim {
     pub published: String,
     pub ours: String,
     pub value: f64,
+    /// True only when the verdict is "reproduced" (kept for scripts that read this field).
     pub reproduced: bool,
+    /// reproduced / not_reproduced / cannot_be_assessed, with the reason for the last.
+    #[serde(flatten)]
+    pub verdict: Verdict,
     pub criterion: String,
     pub p_value: Option<f64>,
     pub interval_95: Option<(f64, f64)>,
@@ -44,8 +48,8 @@ pub struct Claim {
     pub reconstructed_ccg_share: f64,
     /// Share of the condition rows behind this claim that are reconstructed.
     pub reconstructed_row_share: f64,
-    /// Scheme → holds, from the robustness stage.
-    pub robustness: Vec<(String, bool)>,
+    /// Scheme → verdict label, from the robustness stage.
+    pub robustness: Vec<(String, String)>,
     /// Share of reconstruction seeds (calibration none) under which the claim holds.
     pub sensitivity_share: Option<f64>,
 }
@@ -166,7 +170,7 @@ pub fn claims(
     compare: (&str, &str),
     significance: &Significance,
 ) -> Vec<Claim> {
-    let verdicts = verdicts(h);
+    let verdicts = verdicts(h, compare);
     let lowest = REGIONS[h.lowest_region];
     let highest = REGIONS[h.highest_region];
     let rows: [(String, String, String, f64, String, Option<f64>, Option<(f64, f64)>); 5] = [
@@ -250,7 +254,8 @@ pub fn claims(
                 published,
                 ours,
                 value,
-                reproduced: verdicts[k],
+                reproduced: verdicts[k].reproduced(),
+                verdict: verdicts[k].clone(),
                 criterion,
                 p_value,
                 interval_95,
@@ -258,7 +263,7 @@ pub fn claims(
                 reconstructed_row_share: behind[k].1,
                 robustness: robustness
                     .iter()
-                    .map(|r| (r.scheme.clone(), r.holds[k]))
+                    .map(|r| (r.scheme.clone(), r.verdicts[k].label().to_string()))
                     .collect(),
                 sensitivity_share: sensitivity
                     .map(|s| s.holds[k] as f64 / s.seeds.len().max(1) as f64),

@@ -154,21 +154,116 @@ pub const CLAIMS: [&str; 5] = [
     "csu_ratio",
 ];
 
-/// Whether each claim holds on these figures (criteria documented in findings.md).
-pub fn verdicts(h: &Headline) -> [bool; 5] {
+/// A claim's verdict on some figures. A figure that is undefined (NaN, or a ratio whose
+/// denominator is zero) is never "reproduced": the claim cannot be assessed, and the reason says
+/// why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "verdict", content = "reason", rename_all = "snake_case")]
+pub enum Verdict {
+    Reproduced,
+    NotReproduced,
+    CannotBeAssessed(String),
+}
+
+impl Verdict {
+    fn of(holds: bool) -> Verdict {
+        if holds {
+            Verdict::Reproduced
+        } else {
+            Verdict::NotReproduced
+        }
+    }
+
+    /// The same three words everywhere: terminal, findings, tables.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Verdict::Reproduced => "reproduced",
+            Verdict::NotReproduced => "not reproduced",
+            Verdict::CannotBeAssessed(_) => "cannot be assessed",
+        }
+    }
+
+    pub fn reproduced(&self) -> bool {
+        *self == Verdict::Reproduced
+    }
+
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Verdict::CannotBeAssessed(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+/// Why a rank correlation is undefined, if it is.
+fn undefined_correlation(c: &Correlation, with: &str) -> Option<String> {
+    (!c.r.is_finite() || !c.p_value.is_finite()).then(|| {
+        format!(
+            "Spearman's rho is undefined: every CCG has the same score, or the same {with} ({} CCGs)",
+            c.n
+        )
+    })
+}
+
+/// Why the regional comparison is undefined, if it is.
+fn undefined_spread(h: &Headline) -> Option<String> {
+    if let Some(r) = (0..4).find(|&r| h.region_n[r] == 0) {
+        return Some(format!("{} has no CCGs", REGIONS[r]));
+    }
+    if h.median_ratio.is_nan() {
+        return Some("every regional median is 0, so their ratio is 0/0".into());
+    }
+    h.median_ratio.is_infinite().then(|| {
+        format!(
+            "the lowest regional median ({}) is 0, so the ratio's denominator is zero",
+            REGIONS[h.lowest_region]
+        )
+    })
+}
+
+/// Why the CSU comparison is undefined, if it is.
+fn undefined_csu_ratio(h: &Headline, compare: (&str, &str)) -> Option<String> {
+    if h.csu_a_n == 0 || h.csu_b_n == 0 {
+        let missing = if h.csu_a_n == 0 { compare.0 } else { compare.1 };
+        return Some(format!("no CCG is served by {missing}"));
+    }
+    (!h.csu_ratio.is_finite()).then(|| {
+        format!(
+            "the mean score of {} is 0, so the ratio's denominator is zero",
+            compare.1
+        )
+    })
+}
+
+/// Each claim's verdict on these figures (criteria documented in findings.md).
+pub fn verdicts(h: &Headline, compare: (&str, &str)) -> [Verdict; 5] {
+    let judge = |undefined: Option<String>, holds: bool| match undefined {
+        Some(reason) => Verdict::CannotBeAssessed(reason),
+        None => Verdict::of(holds),
+    };
     [
         // "Four in five": between 75% and 85% of CCGs had at least one condition.
-        (0.75..=0.85).contains(&h.share_with_conditions),
+        judge(
+            (h.n_ccgs == 0).then(|| "there are no CCGs".to_string()),
+            (0.75..=0.85).contains(&h.share_with_conditions),
+        ),
         // No relation to size: Spearman's rho not significant at 5%.
-        !(h.size.p_value < 0.05),
+        judge(
+            undefined_correlation(&h.size, "registered population"),
+            h.size.p_value >= 0.05,
+        ),
         // None to deprivation (if anything, more deprived did better): no significant positive rho.
-        h.deprivation.r <= 0.0 || !(h.deprivation.p_value < 0.05),
-        // About four-fold, North lowest: a finite ratio of at least 3 with the North lowest.
-        h.median_ratio.is_finite()
-            && h.median_ratio >= 3.0
-            && north_strictly_lowest(&h.region_medians, &h.region_n),
+        judge(
+            undefined_correlation(&h.deprivation, "deprivation score"),
+            h.deprivation.r <= 0.0 || h.deprivation.p_value >= 0.05,
+        ),
+        // About four-fold, North lowest: a ratio of at least 3 with the North lowest.
+        judge(
+            undefined_spread(h),
+            h.median_ratio >= 3.0 && north_strictly_lowest(&h.region_medians, &h.region_n),
+        ),
         // More than 30 times.
-        h.csu_ratio > 30.0,
+        judge(undefined_csu_ratio(h, compare), h.csu_ratio > 30.0),
     ]
 }
 
@@ -231,8 +326,10 @@ mod tests {
         // CSU A (South) mean 29/4, CSU B (North) mean 4/4 = 1
         assert_eq!(h.csu_a_mean, 7.25);
         assert_eq!(h.csu_ratio, 7.25);
-        let v = verdicts(&h);
-        assert!(!v[0] && v[3] && !v[4]);
+        let v = verdicts(&h, ("A", "B"));
+        assert_eq!(v[0], Verdict::NotReproduced);
+        assert_eq!(v[3], Verdict::Reproduced);
+        assert_eq!(v[4], Verdict::NotReproduced);
     }
 
     #[test]
@@ -250,5 +347,46 @@ mod tests {
             &[f64::NAN, 1.0, 3.0, 4.0],
             &[0, 5, 5, 5]
         ));
+    }
+
+    #[test]
+    fn undefined_figures_cannot_be_assessed_and_say_why() {
+        // Every score 0: no rank correlation, every regional median 0, CSU means 0/0.
+        let w = Weights {
+            name: "zero".into(),
+            levels: [0.0; 6],
+            legal_direction: 1.0,
+        };
+        let h = judge(&tiny(), &w, ("A", "B")).unwrap();
+        let v = verdicts(&h, ("A", "B"));
+        assert_eq!(
+            v[0],
+            Verdict::NotReproduced,
+            "15 of 16 with conditions is not 75-85%"
+        );
+        for (k, words) in [
+            (1, "Spearman"),
+            (2, "Spearman"),
+            (3, "0/0"),
+            (4, "denominator"),
+        ] {
+            let reason = v[k]
+                .reason()
+                .unwrap_or_else(|| panic!("claim {k}: {:?}", v[k]));
+            assert!(reason.contains(words), "claim {k}: {reason}");
+            assert!(!v[k].reproduced());
+        }
+        // An absent CSU and an absent region are named.
+        let h = judge(&tiny(), &Weights::doubling(), ("A", "Nobody")).unwrap();
+        assert!(verdicts(&h, ("A", "Nobody"))[4]
+            .reason()
+            .unwrap()
+            .contains("Nobody"));
+        let mut h2 = h.clone();
+        h2.region_n[2] = 0;
+        assert!(verdicts(&h2, ("A", "B"))[3]
+            .reason()
+            .unwrap()
+            .contains("London"));
     }
 }

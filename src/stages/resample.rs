@@ -1,6 +1,7 @@
 //! Stage 7: percentile bootstrap intervals for the regional medians, their ratio and the CSU
 //! comparison (CCGs resampled with replacement within each region and within each CSU).
 
+use crate::progress::{Progress, EVERY};
 use crate::stages::distinct::{Distinct, Resampler, Sampler};
 use crate::stages::groups::Groups;
 use crate::stages::headline::{median_spread, north_strictly_lowest, ratio};
@@ -34,12 +35,18 @@ fn percentile_interval(mut v: Vec<f64>) -> (f64, f64) {
 
 /// Bootstrap, resampling CCGs with replacement within each region (and within each compared
 /// CSU), by the cheaper exact sampler for these scores (`distinct::Sampler`).
-pub fn bootstrap(g: &Groups, resamples: usize, seed: u64) -> Intervals {
+pub fn bootstrap(g: &Groups, resamples: usize, seed: u64, progress: &Progress) -> Intervals {
     let sampler = Sampler::for_scores(g.all.len(), Distinct::of(&g.all).values.len());
-    bootstrap_by(g, resamples, seed, sampler)
+    bootstrap_by(g, resamples, seed, sampler, progress)
 }
 
-pub fn bootstrap_by(g: &Groups, resamples: usize, seed: u64, sampler: Sampler) -> Intervals {
+pub fn bootstrap_by(
+    g: &Groups,
+    resamples: usize,
+    seed: u64,
+    sampler: Sampler,
+    progress: &Progress,
+) -> Intervals {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut regions = g.region.each_ref().map(|x| Resampler::new(x, sampler));
     let (mut a, mut b) = (
@@ -50,7 +57,11 @@ pub fn bootstrap_by(g: &Groups, resamples: usize, seed: u64, sampler: Sampler) -
     let mut medians: [Vec<f64>; 4] = Default::default();
     let (mut ratios, mut a_means, mut b_means, mut csu_ratios) = (vec![], vec![], vec![], vec![]);
     let mut north_lowest = 0usize;
-    for _ in 0..resamples {
+    for i in 0..resamples {
+        if i % EVERY == 0 {
+            let step = resamples.min(i + EVERY) - i;
+            progress.advance("bootstrap", step as u64, resamples as u64);
+        }
         let mut m = [f64::NAN; 4];
         for r in 0..4 {
             if n[r] > 0 {
@@ -96,8 +107,8 @@ mod tests {
             csu_b: vec![0.0, 1.0, 1.0, 2.0],
         };
         for sampler in [Sampler::Items, Sampler::Counts] {
-            let i1 = bootstrap_by(&g, 200, 3, sampler);
-            let i2 = bootstrap_by(&g, 200, 3, sampler);
+            let i1 = bootstrap_by(&g, 200, 3, sampler, &Progress::default());
+            let i2 = bootstrap_by(&g, 200, 3, sampler, &Progress::default());
             assert_eq!(format!("{i1:?}"), format!("{i2:?}"));
             // Intervals of a median lie within the region's range.
             assert!(i1.region_median[3].0 >= 4.0 && i1.region_median[3].1 <= 9.0);

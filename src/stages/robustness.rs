@@ -2,7 +2,7 @@
 //! a source confirms? Each scheme rescores the same count table.
 
 use crate::io::weights::Weights;
-use crate::stages::headline::{judge, verdicts, Headline};
+use crate::stages::headline::{judge, verdicts, Headline, Verdict};
 use polars::prelude::*;
 use serde::Serialize;
 
@@ -12,7 +12,7 @@ pub struct RobustnessRow {
     pub scheme: String,
     pub weights: Weights,
     pub headline: Headline,
-    pub holds: [bool; 5],
+    pub verdicts: [Verdict; 5],
 }
 
 pub fn robustness(
@@ -24,7 +24,7 @@ pub fn robustness(
         let h = judge(counts, &w, compare)?;
         Ok(RobustnessRow {
             scheme: w.name.clone(),
-            holds: verdicts(&h),
+            verdicts: verdicts(&h, compare),
             headline: h,
             weights: w,
         })

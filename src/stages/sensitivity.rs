@@ -5,7 +5,8 @@
 use crate::io::published::Published;
 use crate::io::weights::Weights;
 use crate::model::Ccg;
-use crate::stages::headline::{judge, verdicts};
+use crate::progress::Progress;
+use crate::stages::headline::{judge, verdicts, Verdict};
 use crate::stages::reconstruct::{reconstruct, Calibration};
 use anyhow::Result;
 use polars::prelude::DataFrame;
@@ -17,6 +18,8 @@ pub struct Sensitivity {
     pub calibration: String,
     pub seeds: Vec<u64>,
     pub holds: [usize; 5],
+    /// Seeds under which the claim cannot be assessed (an undefined figure).
+    pub cannot_be_assessed: [usize; 5],
 }
 
 /// Seeds used by the sensitivity stage.
@@ -33,32 +36,34 @@ pub fn sensitivity(
     weights: &Weights,
     compare: (&str, &str),
     n_seeds: usize,
+    progress: &Progress,
 ) -> Result<Sensitivity> {
     let seeds = sensitivity_seeds(n_seeds);
-    let judge_seed = |seed: u64| -> Result<[bool; 5]> {
+    let judge_seed = |seed: u64| -> Result<[Verdict; 5]> {
         let rec = reconstruct(ccgs, p, weights, seed, Calibration::None)?;
-        Ok(verdicts(&judge(
-            &rec.count_table(ccg_frame)?,
-            weights,
-            compare,
-        )?))
+        let h = judge(&rec.count_table(ccg_frame)?, weights, compare)?;
+        progress.advance("reconstruction sensitivity", 1, n_seeds as u64);
+        Ok(verdicts(&h, compare))
     };
     let (first, second) = seeds.split_at(seeds.len() / 2);
-    let tally =
-        |part: &[u64]| -> Result<Vec<[bool; 5]>> { part.iter().map(|&s| judge_seed(s)).collect() };
+    let tally = |part: &[u64]| -> Result<Vec<[Verdict; 5]>> {
+        part.iter().map(|&s| judge_seed(s)).collect()
+    };
     let (a, b) = std::thread::scope(|s| {
         let other = s.spawn(|| tally(second));
         (tally(first), other.join().expect("sensitivity thread"))
     });
-    let mut holds = [0usize; 5];
+    let (mut holds, mut cannot_be_assessed) = ([0usize; 5], [0usize; 5]);
     for v in a?.into_iter().chain(b?) {
         for k in 0..5 {
-            holds[k] += usize::from(v[k]);
+            holds[k] += usize::from(v[k].reproduced());
+            cannot_be_assessed[k] += usize::from(v[k].reason().is_some());
         }
     }
     Ok(Sensitivity {
         calibration: Calibration::None.as_str().into(),
         seeds,
         holds,
+        cannot_be_assessed,
     })
 }

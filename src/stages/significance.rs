@@ -2,6 +2,7 @@
 //! Mann–Whitney tests (Holm-adjusted), and a permutation test of the max/min median ratio.
 
 use crate::model::REGIONS;
+use crate::progress::{Progress, EVERY};
 use crate::stages::distinct::{median_of_counts, split_counts, Distinct, Sampler};
 use crate::stages::groups::Groups;
 use crate::stages::headline::median_spread;
@@ -25,7 +26,13 @@ pub struct Significance {
 
 /// `observed` is the headline's max/min median ratio (the statistic the permutation test refers
 /// to its shuffled distribution).
-pub fn significance(g: &Groups, observed: f64, permutations: usize, seed: u64) -> Significance {
+pub fn significance(
+    g: &Groups,
+    observed: f64,
+    permutations: usize,
+    seed: u64,
+    progress: &Progress,
+) -> Significance {
     let present: Vec<Vec<f64>> = g.region.iter().filter(|x| !x.is_empty()).cloned().collect();
     let (kruskal_h, kruskal_df, kruskal_p) = stats::kruskal_wallis(&present);
     Significance {
@@ -34,7 +41,7 @@ pub fn significance(g: &Groups, observed: f64, permutations: usize, seed: u64) -
         kruskal_p,
         pairwise: pairwise(g),
         permutations,
-        permutation_p: permutation_p(g, observed, permutations, seed),
+        permutation_p: permutation_p(g, observed, permutations, seed, progress),
     }
 }
 
@@ -63,10 +70,16 @@ fn pairwise(g: &Groups) -> Vec<(String, String, f64, f64, f64)> {
 /// (`Sampler::Counts`, `distinct::split_counts`): same distribution. The shuffles are split into
 /// two fixed halves, each with its own seeded stream, run on two threads: the count is the same
 /// whatever the scheduling.
-fn permutation_p(g: &Groups, observed: f64, permutations: usize, seed: u64) -> f64 {
+fn permutation_p(
+    g: &Groups,
+    observed: f64,
+    permutations: usize,
+    seed: u64,
+    progress: &Progress,
+) -> f64 {
     let pooled = Distinct::of(&g.all);
     let sampler = Sampler::for_scores(g.all.len(), pooled.values.len());
-    permutation_p_by(g, observed, permutations, seed, sampler)
+    permutation_p_by(g, observed, permutations, seed, sampler, progress)
 }
 
 fn permutation_p_by(
@@ -75,6 +88,7 @@ fn permutation_p_by(
     permutations: usize,
     seed: u64,
     sampler: Sampler,
+    progress: &Progress,
 ) -> f64 {
     let n = g.region_sizes();
     let sizes = n.map(|x| x as u64);
@@ -85,7 +99,14 @@ fn permutation_p_by(
         let mut buf = g.all.clone();
         let mut blocks = vec![vec![0u64; pooled.values.len()]; 4];
         let mut at_least = 0usize;
-        for _ in 0..count {
+        for i in 0..count {
+            if i % EVERY == 0 {
+                progress.advance(
+                    "permutation test",
+                    count.min(i + EVERY) as u64 - i as u64,
+                    permutations as u64,
+                );
+            }
             let mut pm = [f64::NAN; 4];
             match sampler {
                 Sampler::Items => {
@@ -144,7 +165,7 @@ mod tests {
         let g = blocks(&score, &[0, 0, 1, 1, 2, 2, 3, 3]);
         // Monte Carlo standard error at 20,000 shuffles is about 0.0012; both samplers.
         for sampler in [Sampler::Items, Sampler::Counts] {
-            let p = permutation_p_by(&g, 5.0, 20_000, 11, sampler);
+            let p = permutation_p_by(&g, 5.0, 20_000, 11, sampler, &Progress::default());
             assert!((p - 72.0 / 2520.0).abs() < 0.005, "{sampler:?}: {p}");
         }
         // With ties (two copies of each score 1..4), both samplers agree with the exact
@@ -155,7 +176,7 @@ mod tests {
             &[0, 0, 1, 1, 2, 2, 3, 3],
         );
         for sampler in [Sampler::Items, Sampler::Counts] {
-            let p = permutation_p_by(&tied, 4.0, 20_000, 11, sampler);
+            let p = permutation_p_by(&tied, 4.0, 20_000, 11, sampler, &Progress::default());
             assert!((p - 72.0 / 2520.0).abs() < 0.005, "{sampler:?}: {p}");
         }
     }
@@ -165,8 +186,8 @@ mod tests {
         let score: Vec<f64> = (0..16).map(|i| f64::from(i % 5)).collect();
         let region: Vec<usize> = (0..16).map(|i| i % 4).collect();
         let g = blocks(&score, &region);
-        let a = significance(&g, 2.0, 500, 7);
-        let b = significance(&g, 2.0, 500, 7);
+        let a = significance(&g, 2.0, 500, 7, &Progress::default());
+        let b = significance(&g, 2.0, 500, 7, &Progress::default());
         assert_eq!(a.permutation_p, b.permutation_p);
         assert!(a.permutation_p > 0.0 && a.permutation_p <= 1.0);
     }

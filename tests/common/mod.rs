@@ -55,3 +55,19 @@ pub const OUTPUTS: [&str; 14] = [
     "weights_used.toml",
     "inputs.sha256",
 ];
+
+/// The hand-worked fixture (tests/fixtures/small).
+pub fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small")
+}
+
+/// A temp dir with a copy of the fixture in `data/`.
+pub fn workspace() -> (TempDir, PathBuf) {
+    let dir = tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    for f in ["ccgs.csv", "conditions.csv", "weights.toml"] {
+        std::fs::copy(fixture().join(f), data.join(f)).unwrap();
+    }
+    (dir, data)
+}
