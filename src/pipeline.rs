@@ -18,7 +18,7 @@ use crate::stages::resample::{bootstrap, Intervals};
 use crate::stages::robustness::{confirmed_csu_ratio, robustness};
 use crate::stages::score::{score_and_summarise, Scored, CCG_SCORE_COLUMNS};
 use crate::stages::significance::significance;
-use crate::stages::{data_checks, funnel, published_only, sensitivity};
+use crate::stages::{data_checks, funnel, later_ratings, published_only, sensitivity};
 use anyhow::Result;
 use polars::prelude::*;
 use std::path::PathBuf;
@@ -181,6 +181,10 @@ pub fn compute(
     let published_only = published
         .map(|p| published_only::published_only(p, &counts))
         .transpose()?;
+    let later_ratings = match published {
+        Some(p) => later_ratings::later_ratings(p, &counts)?,
+        None => None,
+    };
     let population = crate::columns::f64_slice(&scored.ccgs, "population")?;
     let score = crate::columns::f64_slice(&scored.ccgs, "composite_score")?;
     let findings = Findings {
@@ -206,6 +210,7 @@ pub fn compute(
         funnel_outside: funnel::outside(population, score),
         robustness,
         published_only,
+        later_ratings,
         sensitivity,
         seed: opts.seed,
     };

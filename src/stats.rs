@@ -2,6 +2,7 @@
 //! Distributions come from statrs; everything here is deterministic.
 
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal, StudentsT};
+use statrs::function::factorial::ln_binomial;
 use statrs::stats_tests::{fishers_exact, Alternative};
 
 pub fn mean(x: &[f64]) -> f64 {
@@ -235,6 +236,73 @@ pub fn fisher_exact(a: u64, b: u64, c: u64, d: u64) -> f64 {
     fishers_exact(&[a, b, c, d], Alternative::TwoSided).unwrap_or(f64::NAN)
 }
 
+/// The conditional maximum-likelihood odds ratio of the 2×2 table [[a, b], [c, d]] with its
+/// exact 95% interval (as R's fisher.test and scipy's `odds_ratio(kind="conditional")`): the
+/// first cell follows Fisher's noncentral hypergeometric distribution given the margins, and
+/// the bounds are the odds ratios under which the observed cell sits in a 2.5% tail. A cell at
+/// the edge of its range gives an estimate of 0 or infinity and a one-sided bound.
+pub fn odds_ratio_exact(a: u64, b: u64, c: u64, d: u64) -> (f64, f64, f64) {
+    let (row1, col1, n) = (a + b, a + c, a + b + c + d);
+    let (lo, hi) = (row1.saturating_sub(n - col1), row1.min(col1));
+    // log C(row1, x) + log C(n - row1, col1 - x): the weights at odds ratio 1.
+    let base: Vec<f64> = (lo..=hi)
+        .map(|x| ln_binomial(row1, x) + ln_binomial(n - row1, col1 - x))
+        .collect();
+    // Probabilities of each x under odds ratio e^t.
+    let pmf = |t: f64| -> Vec<f64> {
+        let logs: Vec<f64> = base
+            .iter()
+            .enumerate()
+            .map(|(i, w)| w + t * (lo + i as u64) as f64)
+            .collect();
+        let top = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let weights: Vec<f64> = logs.iter().map(|l| (l - top).exp()).collect();
+        let total: f64 = weights.iter().sum();
+        weights.into_iter().map(|w| w / total).collect()
+    };
+    let k = (a - lo) as usize;
+    let mean = |t: f64| {
+        pmf(t)
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (lo + i as u64) as f64 * p)
+            .sum::<f64>()
+    };
+    let upper_tail = |t: f64| pmf(t)[k..].iter().sum::<f64>();
+    let lower_tail = |t: f64| pmf(t)[..=k].iter().sum::<f64>();
+    // f increasing in t: the t where f(t) = target, by bisection on log odds ratio.
+    let solve = |f: &dyn Fn(f64) -> f64, target: f64| -> f64 {
+        let (mut l, mut h) = (-60.0f64, 60.0f64);
+        for _ in 0..200 {
+            let m = (l + h) / 2.0;
+            if f(m) < target {
+                l = m;
+            } else {
+                h = m;
+            }
+        }
+        ((l + h) / 2.0).exp()
+    };
+    let estimate = if a == lo {
+        0.0
+    } else if a == hi {
+        f64::INFINITY
+    } else {
+        solve(&mean, a as f64)
+    };
+    let low = if a == lo {
+        0.0
+    } else {
+        solve(&upper_tail, 0.025)
+    };
+    let high = if a == hi {
+        f64::INFINITY
+    } else {
+        solve(&|t| -lower_tail(t), -0.025)
+    };
+    (estimate, low, high)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,6 +392,38 @@ mod tests {
     #[test]
     fn holm_adjustment() {
         assert_eq!(holm(&[0.01, 0.04, 0.03]), vec![0.03, 0.06, 0.06]);
+    }
+
+    #[test]
+    fn exact_odds_ratios_match_an_independent_implementation() {
+        // Values from scipy 1.17 `odds_ratio(table, kind="conditional")`, 95% interval.
+        let cases = [
+            (
+                (3, 1, 1, 3),
+                (6.408319658199662, 0.21173559544657966, 626.2435305888141),
+            ),
+            (
+                (2, 13, 24, 170),
+                (1.08928301324918, 0.11264814718674268, 5.288942384296489),
+            ),
+            (
+                (5, 10, 21, 173),
+                (4.077172942244284, 0.9963677191775295, 14.700377968295681),
+            ),
+        ];
+        for ((a, b, c, d), (est, lo, hi)) in cases {
+            let (e, l, h) = odds_ratio_exact(a, b, c, d);
+            for (ours, theirs) in [(e, est), (l, lo), (h, hi)] {
+                assert!(
+                    (ours / theirs - 1.0).abs() < 1e-6,
+                    "{a},{b},{c},{d}: {ours} vs {theirs}"
+                );
+            }
+        }
+        // A zero cell: estimate 0, lower bound 0, upper 1.9401821293734398 (scipy).
+        let (e, l, h) = odds_ratio_exact(0, 15, 26, 168);
+        assert_eq!((e, l), (0.0, 0.0));
+        assert!((h / 1.9401821293734398 - 1.0).abs() < 1e-6, "{h}");
     }
 
     #[test]

@@ -457,3 +457,56 @@ fn published_only_evidence_matches_hand_computed_fisher_tests() {
     let p = po["fisher_p_north_vs_rest"].as_f64().unwrap();
     assert!((p - 0.151_638_5).abs() < 1e-6, "{p}");
 }
+
+#[test]
+fn check_data_flags_a_hand_broken_later_ratings_file() {
+    let t = inputs_copy();
+    reconstruct(t.path(), 2013, "published-findings");
+    let dir = t.path().to_str().unwrap();
+    let ok = run(&["check-data", "--data-dir", dir]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    // The published 2015/16 totals: 26 inadequate, all named (HSJ); Newcastle Gateshead (00F,
+    // 00G, 00H merged in April 2015) rated outstanding. Break the file three ways.
+    let path = t.path().join("published/later_ratings.csv");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.starts_with("2015/16,") && l.contains(",inadequate,"))
+            .count(),
+        26
+    );
+    text.push_str("2015/16,NHS Darlington CCG,00C,inadequate,,https://example.org/a,\n");
+    text.push_str("2016/17,Nowhere CCG,ZZZ,good,,https://example.org/b,\n");
+    text.push_str("2015/16,NHS Newcastle West CCG,00G,good,,https://example.org/c,\n");
+    std::fs::write(&path, text).unwrap();
+    let out = run(&["check-data", "--data-dir", dir]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    let flagged: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.ends_with("  MISMATCH"))
+        .collect();
+    assert!(
+        flagged
+            .iter()
+            .any(|l| l.contains("2015/16 inadequate: CCGs named")
+                && l.contains("26")
+                && l.contains("27")),
+        "{stdout}"
+    );
+    assert!(
+        flagged.iter().any(|l| l.contains("unknown ZZZ")),
+        "{stdout}"
+    );
+    assert!(
+        flagged
+            .iter()
+            .any(|l| l.contains("2015/16: 00G rated once")),
+        "{stdout}"
+    );
+    assert_eq!(flagged.len(), 5, "{stdout}"); // 00F, 00G and 00H all counted twice
+}

@@ -58,6 +58,9 @@ pub struct Published {
     pub outcomes: Vec<Outcome>,
     pub itemised: Vec<Itemised>,
     pub facts: Vec<Fact>,
+    /// NHS England's later ratings of CCGs (2015/16, 2016/17), their published totals, and the
+    /// mergers between 2013 and then; empty when the files are absent.
+    pub later: LaterRecord,
     /// The files read, with their SHA-256 (for the run's input manifest).
     pub files: Vec<InputFile>,
 }
@@ -78,12 +81,18 @@ impl Published {
         let outcomes = load_outcomes(dir, &mut files)?;
         let itemised = load_itemised(dir, &mut files)?;
         let facts = load_facts(dir, &mut files)?;
+        let later = if dir.join(LATER_RATINGS).exists() {
+            load_later(dir, &mut files)?
+        } else {
+            LaterRecord::default()
+        };
         Ok(Published {
             dir: dir.to_path_buf(),
             aggregates,
             outcomes,
             itemised,
             facts,
+            later,
             files,
         })
     }
@@ -261,4 +270,135 @@ fn load_facts(dir: &Path, files: &mut Vec<InputFile>) -> Result<Vec<Fact>, Input
         })
         .collect();
     Ok(facts)
+}
+
+pub const LATER_RATINGS: &str = "later_ratings.csv";
+pub const LATER_TOTALS: &str = "later_rating_totals.csv";
+pub const MERGERS: &str = "ccg_mergers.csv";
+/// The four categories of NHS England's ratings, best first.
+pub const RATINGS: [&str; 4] = ["outstanding", "good", "requires_improvement", "inadequate"];
+
+/// One CCG's rating in one year, as a source states it.
+#[derive(Debug, Clone)]
+pub struct LaterRating {
+    pub year: String,
+    pub ccg_name: String,
+    /// The 2013 CCGs it covers (several for a CCG formed by merger).
+    pub ods_codes: Vec<String>,
+    pub rating: String,
+    pub special_measures: Option<bool>,
+    pub source_url: String,
+    /// Line in later_ratings.csv (for check-data).
+    pub line: u64,
+}
+
+/// A published national total of one rating category in one year (`all`: CCGs rated).
+#[derive(Debug, Clone)]
+pub struct RatingTotal {
+    pub year: String,
+    pub rating: String,
+    pub total: u32,
+    pub source_url: String,
+}
+
+/// A merger of 2013 CCGs into one body, from a date (YYYY-MM-DD).
+#[derive(Debug, Clone)]
+pub struct Merger {
+    pub effective: String,
+    pub merged_name: String,
+    pub ods_codes: Vec<String>,
+    pub source_url: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LaterRecord {
+    pub ratings: Vec<LaterRating>,
+    pub totals: Vec<RatingTotal>,
+    pub mergers: Vec<Merger>,
+}
+
+fn codes(cell: &str) -> Vec<String> {
+    cell.split(';')
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+fn load_later(dir: &Path, files: &mut Vec<InputFile>) -> Result<LaterRecord, InputError> {
+    let t = read_table(
+        files,
+        &dir.join(LATER_RATINGS),
+        &Schema {
+            required: &["year", "ccg_name", "ods_codes", "rating", "source_url"],
+            optional: &["special_measures", "note"],
+            allow_empty: false,
+        },
+    )?;
+    let mut ratings = Vec::new();
+    for row in &t.rows {
+        let sm = t.col("special_measures").map(|c| t.cell(row, c));
+        ratings.push(LaterRating {
+            year: t.cell(row, t.req("year")).non_empty()?.to_string(),
+            ccg_name: t.cell(row, t.req("ccg_name")).non_empty()?.to_string(),
+            ods_codes: codes(t.cell(row, t.req("ods_codes")).non_empty()?),
+            rating: t.cell(row, t.req("rating")).one_of(&RATINGS)?.to_string(),
+            special_measures: match sm {
+                Some(cell) if cell.optional().is_some() => Some(cell.boolean()?),
+                _ => None,
+            },
+            source_url: t.cell(row, t.req("source_url")).non_empty()?.to_string(),
+            line: row.line,
+        });
+    }
+    let t = read_table(
+        files,
+        &dir.join(LATER_TOTALS),
+        &Schema {
+            required: &["year", "rating", "total", "source_url"],
+            optional: &["note"],
+            allow_empty: false,
+        },
+    )?;
+    let mut all = RATINGS.to_vec();
+    all.push("all");
+    let mut totals = Vec::new();
+    for row in &t.rows {
+        totals.push(RatingTotal {
+            year: t.cell(row, t.req("year")).non_empty()?.to_string(),
+            rating: t.cell(row, t.req("rating")).one_of(&all)?.to_string(),
+            total: t.cell(row, t.req("total")).count()? as u32,
+            source_url: t.cell(row, t.req("source_url")).text().to_string(),
+        });
+    }
+    let t = read_table(
+        files,
+        &dir.join(MERGERS),
+        &Schema {
+            required: &[
+                "effective",
+                "merged_ccg_name",
+                "ods_codes_2013",
+                "source_url",
+            ],
+            optional: &["merged_ods_code", "note"],
+            allow_empty: true,
+        },
+    )?;
+    let mut mergers = Vec::new();
+    for row in &t.rows {
+        mergers.push(Merger {
+            effective: t.cell(row, t.req("effective")).non_empty()?.to_string(),
+            merged_name: t
+                .cell(row, t.req("merged_ccg_name"))
+                .non_empty()?
+                .to_string(),
+            ods_codes: codes(t.cell(row, t.req("ods_codes_2013")).non_empty()?),
+            source_url: t.cell(row, t.req("source_url")).text().to_string(),
+        });
+    }
+    Ok(LaterRecord {
+        ratings,
+        totals,
+        mergers,
+    })
 }

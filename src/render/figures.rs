@@ -12,7 +12,7 @@ use anyhow::Result;
 use std::path::Path;
 
 /// Every chart file name `draw_all` may write, in drawing order.
-pub const CHARTS: [&str; 7] = [
+pub const CHARTS: [&str; 8] = [
     "distribution.png",
     "region_medians.png",
     "csu_scores.png",
@@ -20,6 +20,7 @@ pub const CHARTS: [&str; 7] = [
     "score_vs_deprivation.png",
     "funnel_population.png",
     "directions_by_region.png",
+    "later_ratings_by_region.png",
 ];
 
 /// The per-CCG columns the charts plot, in table order.
@@ -47,6 +48,7 @@ pub fn draw_all(dir: &Path, f: &Findings, s: &Scored) -> Result<()> {
         Box::new(|| scatters(dir, f, &pts, &note)),
         Box::new(|| funnel_plot(dir, f, &pts, &note)),
         Box::new(|| directions(dir, f)),
+        Box::new(|| later_ratings(dir, f)),
     ];
     // Two threads take alternate charts; each chart is its own file, so order does not matter.
     let (even, odd): (Vec<_>, Vec<_>) = jobs.iter().enumerate().partition(|(i, _)| i % 2 == 0);
@@ -244,6 +246,48 @@ fn directions(dir: &Path, f: &Findings) -> Result<()> {
         &groups,
         &series,
         "Source: published facts only (data/published/facts.csv: BMJ, HSJ, Healthcare Leader, Pulse); no reconstruction involved.",
+    )
+}
+
+/// Share of each region's rated CCGs in each fully named later rating category (published
+/// facts only; drawn only when a category is complete).
+fn later_ratings(dir: &Path, f: &Findings) -> Result<()> {
+    let Some(l) = f.later_ratings.as_ref().filter(|l| !l.by_region.is_empty()) else {
+        return Ok(());
+    };
+    let groups: Vec<String> = l
+        .by_region
+        .iter()
+        .map(|r| {
+            let k: usize = r.in_category.iter().sum();
+            format!("{} {} ({k} CCGs)", r.year, r.rating.replace('_', " "))
+        })
+        .collect();
+    let series: Vec<(String, Vec<f64>)> = REGIONS
+        .iter()
+        .enumerate()
+        .map(|(ri, name)| {
+            let counts: Vec<String> = l
+                .by_region
+                .iter()
+                .map(|r| format!("{}/{}", r.in_category[ri], r.rated[ri]))
+                .collect();
+            (
+                format!("{name} ({})", counts.join(", ")),
+                l.by_region
+                    .iter()
+                    .map(|r| 100.0 * r.in_category[ri] as f64 / r.rated[ri].max(1) as f64)
+                    .collect(),
+            )
+        })
+        .collect();
+    charts::grouped_bars(
+        &dir.join(CHARTS[7]),
+        "NHS England's later ratings: share of each 2013 region's CCGs, fully named categories",
+        "% of the region's rated CCGs (legend: in category / rated)",
+        &groups,
+        &series,
+        "Source: published facts only (data/published/later_ratings.csv: HSJ and others, a source on every row); no reconstruction involved.",
     )
 }
 

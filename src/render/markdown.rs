@@ -8,7 +8,7 @@ use crate::stages::headline::CLAIMS;
 /// findings.md: the report an analyst reads first.
 pub fn findings_markdown(f: &Findings) -> String {
     let mut md = String::new();
-    let sections: [fn(&mut String, &Findings); 9] = [
+    let sections: [fn(&mut String, &Findings); 10] = [
         provenance_section,
         claims_section,
         regions_section,
@@ -16,6 +16,7 @@ pub fn findings_markdown(f: &Findings) -> String {
         csu_section,
         robustness_section,
         published_only_section,
+        later_ratings_section,
         sensitivity_section,
         files_section,
     ];
@@ -345,6 +346,104 @@ fn published_only_section(md: &mut String, f: &Findings) {
             "Not available: the data directory has no `published/` facts.\n",
         ),
     }
+}
+
+fn later_ratings_section(md: &mut String, f: &Findings) {
+    let Some(l) = &f.later_ratings else {
+        return;
+    };
+    push(md, "## What came later (NHS England's ratings)\n");
+    push(
+        md,
+        "NHS England later rated every CCG itself, and the ratings were published by name: real \
+         per-CCG outcomes, with no reconstruction (`data/published/later_ratings.csv`, a source on \
+         every row). A category is tested only where the sources name every CCG in it; a CCG formed \
+         by a merger counts once. None of this changes the verdicts on the 2013 claims above.\n",
+    );
+    push(
+        md,
+        "| Year | Rating | CCGs named | Published total | Complete |",
+    );
+    push(md, "|---|---|---|---|---|");
+    for c in &l.categories {
+        push(
+            md,
+            &format!(
+                "| {} | {} | {} | {} | {} |",
+                c.year,
+                c.rating.replace('_', " "),
+                c.named,
+                c.published_total
+                    .map(|t| t.to_string())
+                    .unwrap_or_else(|| "not published".into()),
+                if c.complete { "yes" } else { "no: not tested" }
+            ),
+        );
+    }
+    for r in &l.by_region {
+        push(
+            md,
+            &format!(
+                "\n**{} {}**, by 2013 region:\n",
+                r.year,
+                r.rating.replace('_', " ")
+            ),
+        );
+        push(
+            md,
+            "| Region | CCGs rated | In this category | Rate | p vs the rest (Holm) |",
+        );
+        push(md, "|---|---|---|---|---|");
+        for k in 0..4 {
+            push(
+                md,
+                &format!(
+                    "| {} | {} | {} | {} | {} |",
+                    REGIONS[k],
+                    r.rated[k],
+                    r.in_category[k],
+                    pct(r.in_category[k] as f64 / r.rated[k].max(1) as f64),
+                    p_text(r.holm_p_each_vs_rest[k])
+                ),
+            );
+        }
+        push(
+            md,
+            &format!(
+                "\nNorth of England against the rest (Fisher's exact test): {}.",
+                p_text(r.fisher_p_north_vs_rest)
+            ),
+        );
+    }
+    if !l.predictions.is_empty() {
+        push(md, "\nDid 2013 predict later? Real 2013 facts only:\n");
+        push(md, "| 2013 fact | Later | With the fact | Without | Odds ratio (95% exact interval) | Fisher p | Reading |");
+        push(md, "|---|---|---|---|---|---|---|");
+        for p in &l.predictions {
+            let [a, b, c, d] = p.table;
+            push(
+                md,
+                &format!(
+                    "| {} | {} | {a} of {} | {c} of {} | {} ({}) | {} | {} |",
+                    p.fact,
+                    p.outcome,
+                    a + b,
+                    c + d,
+                    approx(p.odds_ratio),
+                    ci(p.odds_ratio_ci_95),
+                    p_text(p.fisher_p),
+                    p.reading
+                ),
+            );
+        }
+    }
+    push(
+        md,
+        "\nWhat this cannot show: the later ratings judge different things (finance, quality, \
+         leadership in 2015-17) from the 2013 conditions; categories the sources name only in part \
+         are not tested, because the unnamed CCGs could sit in any region; and a handful of CCGs per \
+         cell leaves wide intervals.\n",
+    );
 }
 
 fn sensitivity_section(md: &mut String, f: &Findings) {

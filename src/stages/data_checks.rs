@@ -47,6 +47,15 @@ pub fn check(
     waves(&tally, counts, outcomes.is_some(), p, &mut out)?;
     national(&tally, p, &mut out);
     regions(&tally, p, &mut out);
+    let known: std::collections::BTreeSet<String> = tally.keys().cloned().collect();
+    for (item, published, data, ok) in crate::stages::later_ratings::checks(&p.later, &known) {
+        out.push(Check {
+            item,
+            published,
+            data,
+            ok,
+        });
+    }
     Ok(out)
 }
 

@@ -5,6 +5,7 @@ use crate::format::{approx, num, p_text, pct};
 use crate::io::weights::Weights;
 use crate::model::{CcgOutcome, Evidence, Provenance, REGIONS};
 use crate::stages::headline::{verdicts, Headline, Verdict, CLAIMS};
+use crate::stages::later_ratings::LaterRatings;
 use crate::stages::published_only::PublishedOnly;
 use crate::stages::resample::Intervals;
 use crate::stages::robustness::RobustnessRow;
@@ -78,6 +79,8 @@ pub struct Findings {
     pub funnel_outside: ((usize, usize), (usize, usize)),
     pub robustness: Vec<RobustnessRow>,
     pub published_only: Option<PublishedOnly>,
+    /// NHS England's later ratings against 2013 (published facts only).
+    pub later_ratings: Option<LaterRatings>,
     pub sensitivity: Option<Sensitivity>,
     pub seed: u64,
 }

@@ -8,6 +8,7 @@ pub mod findings;
 pub mod funnel;
 pub mod groups;
 pub mod headline;
+pub mod later_ratings;
 pub mod published_only;
 pub mod reconstruct;
 pub mod resample;
