@@ -56,14 +56,6 @@ pub fn ci(i: (f64, f64)) -> String {
     format!("{} to {}", approx(i.0), approx(i.1))
 }
 
-pub fn yes_no(b: bool) -> &'static str {
-    if b {
-        "yes"
-    } else {
-        "no"
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
