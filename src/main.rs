@@ -170,16 +170,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 },
                 ..AnalyseOptions::new(data_dir, output_dir)
             };
-            let s = pipeline::analyse(&opts)?;
-            if let Some(path) = timings {
-                let report = commands::bench::ChildReport {
-                    stages: s.timings.clone(),
-                    peak_rss_kib: commands::bench::peak_rss_kib(),
-                };
-                std::fs::write(path, serde_json::to_string(&report)?)?;
-            }
-            print_run(&s);
-            Ok(exit::OK)
+            analyse(&opts, timings)
         }
         Command::Reconstruct {
             data_dir,
@@ -231,6 +222,19 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             })
         }
     }
+}
+
+fn analyse(opts: &AnalyseOptions, timings: Option<PathBuf>) -> anyhow::Result<i32> {
+    let s = pipeline::analyse(opts)?;
+    if let Some(path) = timings {
+        let report = commands::bench::ChildReport {
+            stages: s.timings.clone(),
+            peak_rss_kib: commands::bench::peak_rss_kib(),
+        };
+        std::fs::write(path, serde_json::to_string(&report)?)?;
+    }
+    print_run(&s);
+    Ok(exit::OK)
 }
 
 /// Bars for the long stages on stderr, one per stage, each finished when its total is reached.

@@ -178,12 +178,12 @@ pub fn compute(
     clock.lap("robustness");
     let sensitivity = sensitivity_stage(inputs, published, opts)?;
     clock.lap("sensitivity");
-    let published_only = published
-        .map(|p| published_only::published_only(p, &counts))
-        .transpose()?;
-    let later_ratings = match published {
-        Some(p) => later_ratings::later_ratings(p, &counts)?,
-        None => None,
+    let (published_only, later_ratings) = match published {
+        Some(p) => (
+            Some(published_only::published_only(p, &counts)?),
+            later_ratings::later_ratings(p, &counts)?,
+        ),
+        None => (None, None),
     };
     let population = crate::columns::f64_slice(&scored.ccgs, "population")?;
     let score = crate::columns::f64_slice(&scored.ccgs, "composite_score")?;

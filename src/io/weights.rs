@@ -145,20 +145,7 @@ impl Weights {
             })?;
             *slot = number(&key, v)?;
         }
-        if levels.iter().all(|&w| w == 0.0) && legal_direction == 0.0 {
-            // Every score would be 0: no claim about scores could be judged.
-            let line = text
-                .lines()
-                .position(|l| l.trim_start().starts_with("[support_level]"))
-                .map(|i| i as u64 + 1)
-                .unwrap_or(1);
-            return Err(InputError::at(
-                path,
-                line,
-                "every weight is 0, so no condition would count and every score would be 0; \
-                 give at least one support level (or legal_direction) a positive weight",
-            ));
-        }
+        refuse_all_zero(path, text, &levels, legal_direction)?;
         let name = file.name.unwrap_or_else(|| {
             path.file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
@@ -217,6 +204,29 @@ impl Weights {
         let body = toml::to_string(&file).expect("weights serialise to TOML");
         format!("# Severity weights used for this run.\n{body}")
     }
+}
+
+/// Every weight 0: every score would be 0 and no claim about scores could be judged.
+fn refuse_all_zero(
+    path: &Path,
+    text: &str,
+    levels: &[f64; LEVELS],
+    legal_direction: f64,
+) -> Result<(), InputError> {
+    if levels.iter().any(|&w| w != 0.0) || legal_direction != 0.0 {
+        return Ok(());
+    }
+    let line = text
+        .lines()
+        .position(|l| l.trim_start().starts_with("[support_level]"))
+        .map(|i| i as u64 + 1)
+        .unwrap_or(1);
+    Err(InputError::at(
+        path,
+        line,
+        "every weight is 0, so no condition would count and every score would be 0; \
+         give at least one support level (or legal_direction) a positive weight",
+    ))
 }
 
 /// weights.toml as written: unknown keys are errors, every value keeps its place in the file.

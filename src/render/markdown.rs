@@ -4,6 +4,7 @@ use crate::format::{approx, ci, num, p_text, pct};
 use crate::model::REGIONS;
 use crate::stages::findings::Findings;
 use crate::stages::headline::CLAIMS;
+use crate::stages::later_ratings::LaterRatings;
 
 /// findings.md: the report an analyst reads first.
 pub fn findings_markdown(f: &Findings) -> String {
@@ -380,6 +381,18 @@ fn later_ratings_section(md: &mut String, f: &Findings) {
             ),
         );
     }
+    later_by_region(md, l);
+    later_predictions(md, l);
+    push(
+        md,
+        "\nWhat this cannot show: the later ratings judge different things (finance, quality, \
+         leadership in 2015-17) from the 2013 conditions; categories the sources name only in part \
+         are not tested, because the unnamed CCGs could sit in any region; and a handful of CCGs per \
+         cell leaves wide intervals.\n",
+    );
+}
+
+fn later_by_region(md: &mut String, l: &LaterRatings) {
     for r in &l.by_region {
         push(
             md,
@@ -415,6 +428,9 @@ fn later_ratings_section(md: &mut String, f: &Findings) {
             ),
         );
     }
+}
+
+fn later_predictions(md: &mut String, l: &LaterRatings) {
     if !l.predictions.is_empty() {
         push(md, "\nDid 2013 predict later? Real 2013 facts only:\n");
         push(md, "| 2013 fact | Later | With the fact | Without | Odds ratio (95% exact interval) | Fisher p | Reading |");
@@ -437,13 +453,6 @@ fn later_ratings_section(md: &mut String, f: &Findings) {
             );
         }
     }
-    push(
-        md,
-        "\nWhat this cannot show: the later ratings judge different things (finance, quality, \
-         leadership in 2015-17) from the 2013 conditions; categories the sources name only in part \
-         are not tested, because the unnamed CCGs could sit in any region; and a handful of CCGs per \
-         cell leaves wide intervals.\n",
-    );
 }
 
 fn sensitivity_section(md: &mut String, f: &Findings) {
