@@ -56,6 +56,8 @@ pub struct Ccg {
     pub region: String,
     pub csu: String,
     pub csu_basis: String,
+    /// The NHS CB area team's code (empty when ccgs.csv has no `area_team` column).
+    pub area_team: String,
     pub population: u64,
     pub imd_score: f64,
     pub wave: Option<u8>,
@@ -139,6 +141,7 @@ pub fn ccgs_frame(ccgs: &[Ccg]) -> PolarsResult<DataFrame> {
         "csu" => ccgs.iter().map(|c| c.csu.as_str()).collect::<Vec<_>>(),
         "csu_basis" => ccgs.iter().map(|c| c.csu_basis.as_str()).collect::<Vec<_>>(),
         "csu_confirmed" => ccgs.iter().map(|c| csu_confirmed(&c.csu_basis)).collect::<Vec<_>>(),
+        "area_team" => ccgs.iter().map(|c| c.area_team.as_str()).collect::<Vec<_>>(),
         "population" => ccgs.iter().map(|c| c.population as f64).collect::<Vec<_>>(),
         "imd_score" => ccgs.iter().map(|c| c.imd_score).collect::<Vec<_>>(),
         "wave" => ccgs.iter().map(|c| c.wave.map(i32::from)).collect::<Vec<_>>(),
@@ -174,6 +177,7 @@ pub fn ccg_records(frame: &DataFrame) -> PolarsResult<Vec<Ccg>> {
         s("csu")?,
         s("csu_basis")?,
     );
+    let teams = s("area_team")?;
     let population = frame.column("population")?.f64()?;
     let imd = frame.column("imd_score")?.f64()?;
     let wave = frame.column("wave")?.i32()?;
@@ -184,6 +188,7 @@ pub fn ccg_records(frame: &DataFrame) -> PolarsResult<Vec<Ccg>> {
             region: regions[i].clone(),
             csu: csus[i].clone(),
             csu_basis: bases[i].clone(),
+            area_team: teams[i].clone(),
             population: population.get(i).unwrap_or(0.0) as u64,
             imd_score: imd.get(i).unwrap_or(f64::NAN),
             wave: wave.get(i).map(|w| w as u8),

@@ -18,7 +18,7 @@ use crate::stages::resample::{bootstrap, Intervals};
 use crate::stages::robustness::{confirmed_csu_ratio, robustness};
 use crate::stages::score::{score_and_summarise, Scored, CCG_SCORE_COLUMNS};
 use crate::stages::significance::significance;
-use crate::stages::{data_checks, funnel, later_ratings, published_only, sensitivity};
+use crate::stages::{area_teams, data_checks, funnel, later_ratings, published_only, sensitivity};
 use anyhow::Result;
 use polars::prelude::*;
 use std::path::PathBuf;
@@ -209,6 +209,7 @@ pub fn compute(
         csu_ratio_confirmed_only: confirmed,
         funnel_outside: funnel::outside(population, score),
         robustness,
+        area_teams: area_teams::area_teams(&scored.ccgs, &inputs.area_team_names)?,
         published_only,
         later_ratings,
         sensitivity,
@@ -300,6 +301,9 @@ pub fn write_outputs(
     out.write("region_summary.csv", tables::frame_csv(&r.scored.regions)?)?;
     out.write("csu_summary.csv", tables::frame_csv(&r.scored.csus)?)?;
     out.write("robustness.csv", tables::robustness_csv(&f.robustness)?)?;
+    if let Some(a) = &f.area_teams {
+        out.write("area_team_summary.csv", area_teams::summary_csv(a)?)?;
+    }
     out.write("findings.json", serde_json::to_string_pretty(f)? + "\n")?;
     out.write("findings.md", markdown::findings_markdown(f))?;
     out.write("weights_used.toml", inputs.weights.to_toml())?;

@@ -50,6 +50,8 @@ pub struct Inputs {
     pub files: Vec<InputFile>,
     /// What was read in another form than UTF-8 CSV (encoding, workbook sheet), for stderr.
     pub notes: Vec<String>,
+    /// Area team names by code, from the optional `area_teams.csv`.
+    pub area_team_names: HashMap<String, String>,
 }
 
 impl Inputs {
@@ -66,6 +68,28 @@ pub const CCGS_FILE: &str = "ccgs.csv";
 pub const CONDITIONS_FILE: &str = "conditions.csv";
 pub const OUTCOMES_FILE: &str = "ccg_outcomes.csv";
 pub const WEIGHTS_FILE: &str = "weights.toml";
+/// Optional: names of the NHS CB's area teams, by code.
+pub const AREA_TEAMS_FILE: &str = "area_teams.csv";
+
+/// `area_teams.csv`: area_team → area_team_name.
+fn read_area_teams(path: &Path, bytes: &[u8]) -> Result<HashMap<String, String>, InputError> {
+    let schema = Schema {
+        required: &["area_team", "area_team_name"],
+        optional: &["region", "n_ccgs", "source"],
+        allow_empty: false,
+    };
+    let t = table::parse(path, bytes, &schema)?;
+    let (code, name) = (t.req("area_team"), t.req("area_team_name"));
+    t.rows
+        .iter()
+        .map(|row| {
+            Ok((
+                t.cell(row, code).non_empty()?.to_string(),
+                t.cell(row, name).non_empty()?.to_string(),
+            ))
+        })
+        .collect()
+}
 /// Where the shipped reconstruction lives inside the data directory.
 pub const RECONSTRUCTED_DIR: &str = "reconstructed";
 
@@ -78,7 +102,7 @@ pub const CCG_SCHEMA: Schema = Schema {
         "population",
         "imd_score",
     ],
-    optional: &["csu_basis", "wave"],
+    optional: &["csu_basis", "wave", "area_team"],
     allow_empty: false,
 };
 
@@ -192,6 +216,11 @@ pub fn load(data_dir: &Path, weights: Option<&Path>) -> Result<Inputs, InputErro
         .map(Path::to_path_buf)
         .unwrap_or_else(|| data_dir.join(WEIGHTS_FILE));
     let weights = read_hashed(&weights_path, &mut files, Weights::parse_bytes)?;
+    let area_team_names = if data_dir.join(AREA_TEAMS_FILE).exists() {
+        read_hashed(&data_dir.join(AREA_TEAMS_FILE), &mut files, read_area_teams)?
+    } else {
+        HashMap::new()
+    };
     Ok(Inputs {
         ccgs,
         conditions,
@@ -200,6 +229,7 @@ pub fn load(data_dir: &Path, weights: Option<&Path>) -> Result<Inputs, InputErro
         weights,
         files,
         notes,
+        area_team_names,
     })
 }
 
@@ -364,6 +394,11 @@ fn typed_ccgs(raw: &DataFrame) -> PolarsResult<Option<DataFrame>> {
     } else {
         lit(NULL).cast(DataType::String)
     };
+    let team = if has("area_team") {
+        text("area_team").fill_null(lit(""))
+    } else {
+        lit("")
+    };
     let typed = raw
         .clone()
         .lazy()
@@ -375,6 +410,7 @@ fn typed_ccgs(raw: &DataFrame) -> PolarsResult<Option<DataFrame>> {
             text("csu").alias("csu"),
             basis.clone().alias("csu_basis"),
             one_of(basis.clone(), &["named", "area"]).alias("csu_confirmed"),
+            team.alias("area_team"),
             text("population")
                 .cast(DataType::UInt64)
                 .cast(DataType::Float64)
@@ -564,6 +600,7 @@ pub fn parse_ccgs(t: &Table) -> Result<Vec<Ccg>, InputError> {
         unreachable!("CCG_SCHEMA requires six columns")
     };
     let basis = t.col("csu_basis");
+    let team = t.col("area_team");
     let wave = t.col("wave");
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut out = Vec::with_capacity(t.rows.len());
@@ -602,6 +639,9 @@ pub fn parse_ccgs(t: &Table) -> Result<Vec<Ccg>, InputError> {
             region: t.cell(row, region).one_of(&REGIONS)?.to_string(),
             csu: t.cell(row, csu).non_empty()?.to_string(),
             csu_basis,
+            area_team: team
+                .map(|c| t.cell(row, c).text().to_string())
+                .unwrap_or_default(),
             population,
             imd_score,
             wave,

@@ -12,7 +12,7 @@ use anyhow::Result;
 use std::path::Path;
 
 /// Every chart file name `draw_all` may write, in drawing order.
-pub const CHARTS: [&str; 8] = [
+pub const CHARTS: [&str; 9] = [
     "distribution.png",
     "region_medians.png",
     "csu_scores.png",
@@ -21,6 +21,7 @@ pub const CHARTS: [&str; 8] = [
     "funnel_population.png",
     "directions_by_region.png",
     "later_ratings_by_region.png",
+    "area_team_medians.png",
 ];
 
 /// The per-CCG columns the charts plot, in table order.
@@ -49,6 +50,7 @@ pub fn draw_all(dir: &Path, f: &Findings, s: &Scored) -> Result<()> {
         Box::new(|| funnel_plot(dir, f, &pts, &note)),
         Box::new(|| directions(dir, f)),
         Box::new(|| later_ratings(dir, f)),
+        Box::new(|| area_team_medians(dir, f, &note)),
     ];
     // Two threads take alternate charts; each chart is its own file, so order does not matter.
     let (even, odd): (Vec<_>, Vec<_>) = jobs.iter().enumerate().partition(|(i, _)| i % 2 == 0);
@@ -288,6 +290,38 @@ fn later_ratings(dir: &Path, f: &Findings) -> Result<()> {
         &groups,
         &series,
         "Source: published facts only (data/published/later_ratings.csv: HSJ and others, a source on every row); no reconstruction involved.",
+    )
+}
+
+/// Median score per area team, by region (drawn only when the CCGs carry area teams).
+fn area_team_medians(dir: &Path, f: &Findings, note: &str) -> Result<()> {
+    let Some(a) = &f.area_teams else {
+        return Ok(());
+    };
+    let bars: Vec<Bar> = a
+        .teams
+        .iter()
+        .map(|t| Bar {
+            label: format!("{} ({})", t.name, t.n_ccgs),
+            value: t.median_score,
+            interval: None,
+            colour: REGIONS
+                .iter()
+                .position(|r| *r == t.region)
+                .map(|i| charts::REGION_COLOURS[i]),
+        })
+        .collect();
+    charts::horizontal_bars(
+        &dir.join(CHARTS[8]),
+        &format!(
+            "Median score by NHS CB area team: regional ratio {}x, from {}x to {}x leaving one out",
+            approx(a.regional_ratio),
+            approx(a.teams.iter().map(|t| t.regional_ratio_without).fold(f64::INFINITY, f64::min)),
+            approx(a.teams.iter().map(|t| t.regional_ratio_without).fold(f64::NEG_INFINITY, f64::max)),
+        ),
+        "Median composite score of the area team's CCGs (CCGs in brackets; colour: region as in the other charts)",
+        &bars,
+        note,
     )
 }
 

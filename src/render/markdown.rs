@@ -9,10 +9,11 @@ use crate::stages::later_ratings::LaterRatings;
 /// findings.md: the report an analyst reads first.
 pub fn findings_markdown(f: &Findings) -> String {
     let mut md = String::new();
-    let sections: [fn(&mut String, &Findings); 10] = [
+    let sections: [fn(&mut String, &Findings); 11] = [
         provenance_section,
         claims_section,
         regions_section,
+        area_team_section,
         funnel_section,
         csu_section,
         robustness_section,
@@ -178,6 +179,65 @@ fn regions_section(md: &mut String, f: &Findings) {
                 p_text(*adj)
                     .trim_start_matches("p ")
                     .trim_start_matches("= ")
+            ),
+        );
+    }
+    md.push('\n');
+}
+
+fn area_team_section(md: &mut String, f: &Findings) {
+    let Some(a) = &f.area_teams else {
+        return;
+    };
+    push(md, "## Region or area team?\n");
+    let (lo, hi) = a
+        .teams
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), t| {
+            (
+                l.min(t.regional_ratio_without),
+                h.max(t.regional_ratio_without),
+            )
+        });
+    let mut text = format!(
+        "The NHS CB assessed CCGs through {} area teams. Leaving out one area team at a time, the \
+         regional ratio (highest regional median over the lowest; {}x with every CCG) ranges from \
+         {}x to {}x.",
+        a.teams.len(),
+        approx(a.regional_ratio),
+        approx(lo),
+        approx(hi)
+    );
+    if let Some(t) = a.carrying_most() {
+        text.push_str(&format!(
+            " It falls furthest without {} ({}, {} CCGs, median {}): {}x, with {} lowest.",
+            t.name,
+            t.region,
+            t.n_ccgs,
+            num(t.median_score),
+            approx(t.regional_ratio_without),
+            t.lowest_region_without
+        ));
+    }
+    push(
+        md,
+        &format!("{text} See `area_team_medians.png` and `area_team_summary.csv`.\n"),
+    );
+    push(
+        md,
+        "| Region | Area team | CCGs | Median score | Regional ratio without it |",
+    );
+    push(md, "|---|---|---|---|---|");
+    for t in &a.teams {
+        push(
+            md,
+            &format!(
+                "| {} | {} | {} | {} | {}x |",
+                t.region,
+                t.name,
+                t.n_ccgs,
+                num(t.median_score),
+                approx(t.regional_ratio_without)
             ),
         );
     }

@@ -138,6 +138,7 @@ mod tests {
             region: region.into(),
             csu: "C".into(),
             csu_basis: "named".into(),
+            area_team: String::new(),
             population: 1000,
             imd_score: 10.0,
             wave: None,

@@ -4,6 +4,7 @@
 use crate::format::{approx, num, p_text, pct};
 use crate::io::weights::Weights;
 use crate::model::{CcgOutcome, Evidence, Provenance, REGIONS};
+use crate::stages::area_teams::AreaTeams;
 use crate::stages::headline::{verdicts, Headline, Verdict, CLAIMS};
 use crate::stages::later_ratings::LaterRatings;
 use crate::stages::published_only::PublishedOnly;
@@ -79,6 +80,8 @@ pub struct Findings {
     pub funnel_outside: ((usize, usize), (usize, usize)),
     pub robustness: Vec<RobustnessRow>,
     pub published_only: Option<PublishedOnly>,
+    /// Region or area team: medians by area team and the regional ratio without each.
+    pub area_teams: Option<AreaTeams>,
     /// NHS England's later ratings against 2013 (published facts only).
     pub later_ratings: Option<LaterRatings>,
     pub sensitivity: Option<Sensitivity>,

@@ -57,6 +57,11 @@ fn by_region(regions: &DataFrame) -> PolarsResult<([usize; 4], [f64; 4], usize)>
     Ok((region_n, medians, n_with))
 }
 
+/// Per region (in `REGIONS` order): CCGs and median score, from a region summary.
+pub fn regional_medians(regions: &DataFrame) -> PolarsResult<([usize; 4], [f64; 4])> {
+    by_region(regions).map(|(n, m, _)| (n, m))
+}
+
 /// (CCGs, mean score) of one CSU from the CSU summary; (0, NaN) when absent.
 fn csu_mean(csus: &DataFrame, name: &str) -> PolarsResult<(usize, f64)> {
     let names = csus.column("csu")?.str()?;
@@ -287,6 +292,7 @@ mod tests {
                     region: REGIONS[r].into(),
                     csu: ["B", "C", "C", "A"][r].into(),
                     csu_basis: "named".into(),
+                    area_team: String::new(),
                     population: 100 + (k * 4 + r) as u64,
                     imd_score: 10.0 + k as f64,
                     wave: None,

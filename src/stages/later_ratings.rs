@@ -382,6 +382,7 @@ mod tests {
             region: REGIONS_FOR_TEST[*r].into(),
             csu: "C".into(),
             csu_basis: "named".into(),
+            area_team: String::new(),
             population: 1000,
             imd_score: 1.0,
             wave: None,

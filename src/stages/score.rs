@@ -157,6 +157,7 @@ mod tests {
             region: "London".into(),
             csu: "C".into(),
             csu_basis: "named".into(),
+            area_team: String::new(),
             population: 1000,
             imd_score: 1.0,
             wave: None,
