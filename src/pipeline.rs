@@ -18,7 +18,9 @@ use crate::stages::resample::{bootstrap, Intervals};
 use crate::stages::robustness::{confirmed_csu_ratio, robustness};
 use crate::stages::score::{score_and_summarise, Scored, CCG_SCORE_COLUMNS};
 use crate::stages::significance::significance;
-use crate::stages::{area_teams, data_checks, funnel, later_ratings, published_only, sensitivity};
+use crate::stages::{
+    area_teams, csu_within_region, data_checks, funnel, later_ratings, published_only, sensitivity,
+};
 use anyhow::Result;
 use polars::prelude::*;
 use std::path::PathBuf;
@@ -62,6 +64,10 @@ impl AnalyseOptions {
         (self.compare.0.as_str(), self.compare.1.as_str())
     }
 }
+
+/// Shuffles for the within-region CSU test, at most: its statistic needs every score per
+/// shuffle, and a p-value resolution of 0.001 is ample for it.
+const CSU_PERMUTATIONS: usize = 1000;
 
 /// Everything computed, before anything is written.
 pub struct Results {
@@ -210,6 +216,12 @@ pub fn compute(
         funnel_outside: funnel::outside(population, score),
         robustness,
         area_teams: area_teams::area_teams(&scored.ccgs, &inputs.area_team_names)?,
+        csu_within_region: csu_within_region::csu_within_region(
+            &scored.ccgs,
+            opts.permutations.min(CSU_PERMUTATIONS),
+            opts.seed,
+            &opts.progress,
+        )?,
         published_only,
         later_ratings,
         sensitivity,
@@ -301,6 +313,10 @@ pub fn write_outputs(
     out.write("region_summary.csv", tables::frame_csv(&r.scored.regions)?)?;
     out.write("csu_summary.csv", tables::frame_csv(&r.scored.csus)?)?;
     out.write("robustness.csv", tables::robustness_csv(&f.robustness)?)?;
+    out.write(
+        "csu_within_region.csv",
+        csu_within_region::table_csv(&f.csu_within_region)?,
+    )?;
     if let Some(a) = &f.area_teams {
         out.write("area_team_summary.csv", area_teams::summary_csv(a)?)?;
     }

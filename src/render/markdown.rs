@@ -13,7 +13,7 @@ pub fn findings_markdown(f: &Findings) -> String {
         provenance_section,
         claims_section,
         regions_section,
-        area_team_section,
+        structure_section,
         funnel_section,
         csu_section,
         robustness_section,
@@ -185,11 +185,58 @@ fn regions_section(md: &mut String, f: &Findings) {
     md.push('\n');
 }
 
-fn area_team_section(md: &mut String, f: &Findings) {
+fn structure_section(md: &mut String, f: &Findings) {
+    push(md, "## Region, area team or CSU?\n");
+    area_team_part(md, f);
+    csu_part(md, f);
+}
+
+/// The two compared CSUs against the other CSUs of their own regions, beside the headline ratio.
+fn csu_part(md: &mut String, f: &Findings) {
+    let c = &f.csu_within_region;
+    let mut text = format!(
+        "CSUs sit inside regions, so the headline comparison ({} over {}: {}x) mixes a CSU \
+         difference with a regional one. Like with like, each against the other CSUs of its own \
+         region:",
+        f.compare_csus.0,
+        f.compare_csus.1,
+        approx(f.headline.csu_ratio)
+    );
+    for name in [&f.compare_csus.0, &f.compare_csus.1] {
+        match c.rows.iter().filter(|r| &r.csu == name).max_by_key(|r| r.n_ccgs) {
+            Some(r) => text.push_str(&format!(
+                " {} (mean {}, {} CCGs) vs the other CSUs of {} (mean {}, {} CCGs): {}x, Mann–Whitney {};",
+                r.csu,
+                approx(r.mean_score),
+                r.n_ccgs,
+                r.region,
+                approx(r.others_mean),
+                r.others_n,
+                approx(r.ratio_of_means),
+                p_text(r.mann_whitney_p)
+            )),
+            None => text.push_str(&format!(" {name}: no CCGs;")),
+        }
+    }
+    text.pop();
+    push(md, &format!("{text}.\n"));
+    push(
+        md,
+        &format!(
+            "Do CSUs differ once region is accounted for? Between-CSU sum of squares within regions \
+             {}; shuffling CSU labels only within regions ({} shuffles): {}. All CSUs: \
+             `csu_within_region.csv`.\n",
+            approx(c.statistic),
+            c.permutations,
+            p_text(c.permutation_p)
+        ),
+    );
+}
+
+fn area_team_part(md: &mut String, f: &Findings) {
     let Some(a) = &f.area_teams else {
         return;
     };
-    push(md, "## Region or area team?\n");
     let (lo, hi) = a
         .teams
         .iter()

@@ -5,6 +5,7 @@ use crate::format::{approx, num, p_text, pct};
 use crate::io::weights::Weights;
 use crate::model::{CcgOutcome, Evidence, Provenance, REGIONS};
 use crate::stages::area_teams::AreaTeams;
+use crate::stages::csu_within_region::CsuWithinRegion;
 use crate::stages::headline::{verdicts, Headline, Verdict, CLAIMS};
 use crate::stages::later_ratings::LaterRatings;
 use crate::stages::published_only::PublishedOnly;
@@ -82,6 +83,8 @@ pub struct Findings {
     pub published_only: Option<PublishedOnly>,
     /// Region or area team: medians by area team and the regional ratio without each.
     pub area_teams: Option<AreaTeams>,
+    /// Each CSU against the other CSUs of its region, and a within-region permutation test.
+    pub csu_within_region: CsuWithinRegion,
     /// NHS England's later ratings against 2013 (published facts only).
     pub later_ratings: Option<LaterRatings>,
     pub sensitivity: Option<Sensitivity>,

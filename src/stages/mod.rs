@@ -3,6 +3,7 @@
 
 pub mod area_teams;
 pub mod counts;
+pub mod csu_within_region;
 pub mod data_checks;
 pub mod distinct;
 pub mod findings;

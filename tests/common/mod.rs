@@ -39,7 +39,7 @@ pub fn tempdir() -> std::io::Result<TempDir> {
 }
 
 /// Every file `analyse` writes for data without `published/` (the fixtures).
-pub const OUTPUTS: [&str; 14] = [
+pub const OUTPUTS: [&str; 15] = [
     "distribution.png",
     "region_medians.png",
     "csu_scores.png",
@@ -50,6 +50,7 @@ pub const OUTPUTS: [&str; 14] = [
     "region_summary.csv",
     "csu_summary.csv",
     "robustness.csv",
+    "csu_within_region.csv",
     "findings.json",
     "findings.md",
     "weights_used.toml",
