@@ -19,7 +19,8 @@ use crate::stages::robustness::{confirmed_csu_ratio, robustness};
 use crate::stages::score::{score_and_summarise, Scored, CCG_SCORE_COLUMNS};
 use crate::stages::significance::significance;
 use crate::stages::{
-    area_teams, csu_within_region, data_checks, funnel, later_ratings, published_only, sensitivity,
+    adjusted, area_teams, csu_within_region, data_checks, funnel, later_ratings, published_only,
+    sensitivity,
 };
 use anyhow::Result;
 use polars::prelude::*;
@@ -216,6 +217,7 @@ pub fn compute(
         funnel_outside: funnel::outside(population, score),
         robustness,
         area_teams: area_teams::area_teams(&scored.ccgs, &inputs.area_team_names)?,
+        adjusted_region: adjusted::adjusted_region(&scored.ccgs)?,
         csu_within_region: csu_within_region::csu_within_region(
             &scored.ccgs,
             opts.permutations.min(CSU_PERMUTATIONS),

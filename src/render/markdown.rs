@@ -189,6 +189,36 @@ fn structure_section(md: &mut String, f: &Findings) {
     push(md, "## Region, area team or CSU?\n");
     area_team_part(md, f);
     csu_part(md, f);
+    adjusted_part(md, f);
+}
+
+/// The region effect once size and deprivation are held fixed.
+fn adjusted_part(md: &mut String, f: &Findings) {
+    let Some(a) = &f.adjusted_region else {
+        return;
+    };
+    let effects: Vec<String> = a
+        .effects
+        .iter()
+        .map(|e| format!("{} {} ({})", e.term, approx(e.estimate), ci(e.ci_95)))
+        .collect();
+    push(
+        md,
+        &format!(
+            "Adjusted for size and deprivation (least squares of log(1 + score) on region, log \
+             registered population and IMD score, {} CCGs; 95% intervals): {}. The three region \
+             effects together: F = {}, {}. {}\n",
+            a.n,
+            effects.join("; "),
+            approx(a.f_region),
+            p_text(a.p_region),
+            if a.divide_survives {
+                "The divide survives adjustment: the regions differ beyond size and deprivation, the North lowest."
+            } else {
+                "The divide does not clearly survive adjustment (the region effects are not jointly significant at 5% with the North lowest)."
+            }
+        ),
+    );
 }
 
 /// The two compared CSUs against the other CSUs of their own regions, beside the headline ratio.

@@ -4,6 +4,7 @@
 use crate::format::{approx, num, p_text, pct};
 use crate::io::weights::Weights;
 use crate::model::{CcgOutcome, Evidence, Provenance, REGIONS};
+use crate::stages::adjusted::AdjustedRegion;
 use crate::stages::area_teams::AreaTeams;
 use crate::stages::csu_within_region::CsuWithinRegion;
 use crate::stages::headline::{verdicts, Headline, Verdict, CLAIMS};
@@ -85,6 +86,8 @@ pub struct Findings {
     pub area_teams: Option<AreaTeams>,
     /// Each CSU against the other CSUs of its region, and a within-region permutation test.
     pub csu_within_region: CsuWithinRegion,
+    /// The region effect adjusted for size and deprivation (None when it cannot be fitted).
+    pub adjusted_region: Option<AdjustedRegion>,
     /// NHS England's later ratings against 2013 (published facts only).
     pub later_ratings: Option<LaterRatings>,
     pub sensitivity: Option<Sensitivity>,

@@ -1,6 +1,7 @@
 //! The pure stages of `analyse`, in pipeline order (see `pipeline.rs`), and the seeded
 //! reconstruction they share with the `reconstruct` command.
 
+pub mod adjusted;
 pub mod area_teams;
 pub mod counts;
 pub mod csu_within_region;
