@@ -38,6 +38,8 @@ fn fit(x: &DMatrix<f64>, y: &DVector<f64>) -> Option<(DVector<f64>, f64, DMatrix
     Some((beta, resid.norm_squared(), chol.inverse()))
 }
 
+/// The fit on the scored table; None when it cannot be made: no region beside the North, too
+/// few CCGs, a singular design, or a perfect fit (every score equal).
 pub fn adjusted_region(scored: &DataFrame) -> PolarsResult<Option<AdjustedRegion>> {
     let score = f64_slice(scored, "composite_score")?;
     let region = u32_slice(scored, "region_index")?;
@@ -66,6 +68,10 @@ pub fn adjusted_region(scored: &DataFrame) -> PolarsResult<Option<AdjustedRegion
     };
     let df = (n - p) as f64;
     let sigma2 = rss / df;
+    if !(sigma2 > 0.0 && sigma2.is_finite()) {
+        // A perfect fit (every score equal, say): no interval or test is defined.
+        return Ok(None);
+    }
     let t = StudentsT::new(0.0, 1.0, df)
         .expect("df > 0")
         .inverse_cdf(0.975);
@@ -88,7 +94,7 @@ pub fn adjusted_region(scored: &DataFrame) -> PolarsResult<Option<AdjustedRegion
         })
         .collect();
     let q = present.len() as f64;
-    let f_region = ((rss_reduced - rss) / q) / sigma2;
+    let f_region = ((rss_reduced - rss).max(0.0) / q) / sigma2;
     let p_region = 1.0 - FisherSnedecor::new(q, df).expect("df > 0").cdf(f_region);
     let divide_survives =
         p_region < 0.05 && effects[..present.len()].iter().all(|e| e.estimate > 0.0);
