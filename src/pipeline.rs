@@ -66,9 +66,12 @@ impl AnalyseOptions {
     }
 }
 
-/// Shuffles for the within-region CSU test, at most: its statistic needs every score per
-/// shuffle, and a p-value resolution of 0.001 is ample for it.
-const CSU_PERMUTATIONS: usize = 1000;
+/// Shuffles for the within-region CSU test, at most: 1,000 (a p-value resolution of 0.001 is
+/// ample), and no more than 20 million scores shuffled in all, since every shuffle moves every
+/// score (200 shuffles at 100,000 CCGs).
+fn csu_permutations(requested: usize, n_ccgs: usize) -> usize {
+    requested.min(1000).min(20_000_000 / n_ccgs.max(1)).max(1)
+}
 
 /// Everything computed, before anything is written.
 pub struct Results {
@@ -220,7 +223,7 @@ pub fn compute(
         adjusted_region: adjusted::adjusted_region(&scored.ccgs)?,
         csu_within_region: csu_within_region::csu_within_region(
             &scored.ccgs,
-            opts.permutations.min(CSU_PERMUTATIONS),
+            csu_permutations(opts.permutations, scored.ccgs.height()),
             opts.seed,
             &opts.progress,
         )?,

@@ -59,19 +59,43 @@ fn strata(scored: &DataFrame) -> PolarsResult<Strata> {
     Ok(s)
 }
 
+/// One region's scores laid end to end, CSU after CSU, and each CSU's number of CCGs: a
+/// shuffle of the region's scores is then a relabelling of its CSUs.
+#[derive(Clone)]
+struct Blocks {
+    scores: Vec<f64>,
+    sizes: Vec<usize>,
+}
+
+fn blocks(s: &Strata) -> Vec<Blocks> {
+    s.iter()
+        .map(|groups| Blocks {
+            scores: groups.values().flatten().copied().collect(),
+            sizes: groups.values().map(Vec::len).collect(),
+        })
+        .collect()
+}
+
+/// Σ over CSUs of n·(CSU mean − region mean)², for one region.
+fn between_csu(b: &Blocks) -> f64 {
+    if b.scores.is_empty() {
+        return 0.0;
+    }
+    let m = stats::mean(&b.scores);
+    let mut start = 0;
+    b.sizes
+        .iter()
+        .map(|&n| {
+            let sum: f64 = b.scores[start..start + n].iter().sum();
+            start += n;
+            n as f64 * (sum / n as f64 - m).powi(2)
+        })
+        .sum()
+}
+
 /// Σ over regions and their CSUs of n·(CSU mean − region mean)².
 fn between_csu_within_region(s: &Strata) -> f64 {
-    s.iter()
-        .map(|groups| {
-            let all: Vec<f64> = groups.values().flatten().copied().collect();
-            let m = stats::mean(&all);
-            groups
-                .values()
-                .map(|g| g.len() as f64 * (stats::mean(g) - m).powi(2))
-                .sum::<f64>()
-        })
-        .filter(|x| x.is_finite())
-        .sum()
+    blocks(s).iter().map(between_csu).sum()
 }
 
 pub fn csu_within_region(
@@ -117,7 +141,8 @@ pub fn csu_within_region(
     })
 }
 
-/// Shuffle scores within each region, keeping each CSU's number of CCGs there.
+/// Shuffle scores within each region, keeping each CSU's number of CCGs there. Two fixed
+/// halves of the shuffles, each with its own seeded stream, on two threads.
 fn permutation_p(
     s: &Strata,
     observed: f64,
@@ -125,27 +150,32 @@ fn permutation_p(
     seed: u64,
     progress: &Progress,
 ) -> f64 {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut shuffled = s.clone();
-    let mut at_least = 0usize;
-    for i in 0..permutations {
-        if i % crate::progress::EVERY == 0 {
-            let step = permutations.min(i + crate::progress::EVERY) - i;
-            progress.advance("CSU within region test", step as u64, permutations as u64);
-        }
-        for (region, groups) in s.iter().zip(shuffled.iter_mut()) {
-            let mut pool: Vec<f64> = region.values().flatten().copied().collect();
-            pool.shuffle(&mut rng);
-            let mut start = 0;
-            for g in groups.values_mut() {
-                let n = g.len();
-                g.copy_from_slice(&pool[start..start + n]);
-                start += n;
+    let regions = blocks(s);
+    let half = |stream: u64, count: usize| -> usize {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(stream);
+        let mut shuffled = regions.clone();
+        let mut at_least = 0usize;
+        for i in 0..count {
+            if i % crate::progress::EVERY == 0 {
+                let step = count.min(i + crate::progress::EVERY) - i;
+                progress.advance("CSU within region test", step as u64, permutations as u64);
             }
+            let mut total = 0.0;
+            for b in shuffled.iter_mut() {
+                b.scores.shuffle(&mut rng);
+                total += between_csu(b);
+            }
+            // A relative tolerance: equal partitions must count as "at least as large".
+            at_least += usize::from(total >= observed * (1.0 - 1e-12));
         }
-        // A relative tolerance: equal partitions must count as "at least as large".
-        at_least += usize::from(between_csu_within_region(&shuffled) >= observed * (1.0 - 1e-12));
-    }
+        at_least
+    };
+    let first = permutations / 2;
+    let at_least = std::thread::scope(|sc| {
+        let other = sc.spawn(|| half(1, permutations - first));
+        half(0, first) + other.join().expect("CSU permutation thread")
+    });
     (1 + at_least) as f64 / (1 + permutations) as f64
 }
 
