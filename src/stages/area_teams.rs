@@ -137,8 +137,8 @@ pub fn summary_csv(a: &AreaTeams) -> anyhow::Result<String> {
 mod tests {
     use super::*;
     use crate::io::weights::Weights;
-    use crate::model::{self, Ccg, Condition, Provenance, REGIONS};
-    use crate::stages::counts::{count_table, per_ccg};
+    use crate::model::REGIONS;
+    use crate::stages::fixtures::{ccg, level_ones, table};
     use crate::stages::score::scored;
 
     /// Two CCGs per area team, two teams per region. Scores (count weights) are 2 everywhere
@@ -151,39 +151,17 @@ mod tests {
                 let team = format!("{}{}", ["N", "M", "L", "S"][r], t + 1);
                 for k in 0..2 {
                     let code = format!("{team}-{k}");
-                    let score = if team == "S1" { 20 } else { 2 };
-                    ccgs.push(Ccg {
-                        ods_code: code.clone(),
-                        name: code.clone(),
-                        region: region.to_string(),
-                        csu: "C".into(),
-                        csu_basis: "named".into(),
-                        area_team: team.clone(),
-                        population: 1000,
-                        imd_score: 1.0,
-                        wave: None,
-                    });
-                    for _ in 0..score {
-                        conditions.push(Condition {
-                            ods_code: code.clone(),
-                            criterion: String::new(),
-                            support_level: 1,
-                            legal_direction: false,
-                            provenance: Provenance::Published,
-                            source: String::new(),
-                        });
-                    }
+                    ccgs.push(ccg(&code, region, "C", &team, 1000, 1.0));
+                    conditions.extend(level_ones(&code, if team == "S1" { 20 } else { 2 }));
                 }
             }
         }
-        let ccgs = model::ccgs_frame(&ccgs).unwrap();
-        let per = per_ccg(&model::conditions_frame(&conditions).unwrap()).unwrap();
         let w = Weights {
             name: "count".into(),
             levels: [1.0; 6],
             legal_direction: 0.0,
         };
-        scored(&count_table(&ccgs, &per, None).unwrap(), &w).unwrap()
+        scored(&table(&ccgs, &conditions), &w).unwrap()
     }
 
     #[test]

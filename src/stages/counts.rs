@@ -129,35 +129,11 @@ fn max_level() -> Expr {
 mod tests {
     use super::*;
     use crate::columns::{strings, u32_slice};
-    use crate::model::{self, Ccg, Condition, Provenance};
+    use crate::model;
+    use crate::stages::fixtures::{self, cond};
 
-    pub(crate) fn ccg(code: &str, region: &str) -> Ccg {
-        Ccg {
-            ods_code: code.into(),
-            name: format!("{code} CCG"),
-            region: region.into(),
-            csu: "C".into(),
-            csu_basis: "named".into(),
-            area_team: String::new(),
-            population: 1000,
-            imd_score: 10.0,
-            wave: None,
-        }
-    }
-
-    pub(crate) fn cond(code: &str, level: u8, directed: bool, rec: bool) -> Condition {
-        Condition {
-            ods_code: code.into(),
-            criterion: String::new(),
-            support_level: level,
-            legal_direction: directed,
-            provenance: if rec {
-                Provenance::Reconstructed
-            } else {
-                Provenance::Published
-            },
-            source: String::new(),
-        }
+    fn ccg(code: &str, region: &str) -> crate::model::Ccg {
+        fixtures::ccg(code, region, "C", "", 1000, 10.0)
     }
 
     #[test]

@@ -275,8 +275,7 @@ pub fn verdicts(h: &Headline, compare: (&str, &str)) -> [Verdict; 5] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{self, Ccg, Condition, Provenance};
-    use crate::stages::counts::{count_table, per_ccg};
+    use crate::stages::fixtures::{ccg, level_ones, table};
 
     /// Four CCGs per region; CCG k of region r has counts[r][k] level-I conditions, so its
     /// score under count weights is that number. CSU B is the North's, A the South's.
@@ -286,32 +285,13 @@ mod tests {
         for (r, row) in counts.iter().enumerate() {
             for (k, &c) in row.iter().enumerate() {
                 let code = format!("{r}{k}");
-                ccgs.push(Ccg {
-                    ods_code: code.clone(),
-                    name: code.clone(),
-                    region: REGIONS[r].into(),
-                    csu: ["B", "C", "C", "A"][r].into(),
-                    csu_basis: "named".into(),
-                    area_team: String::new(),
-                    population: 100 + (k * 4 + r) as u64,
-                    imd_score: 10.0 + k as f64,
-                    wave: None,
-                });
-                for _ in 0..c {
-                    conditions.push(Condition {
-                        ods_code: code.clone(),
-                        criterion: String::new(),
-                        support_level: 1,
-                        legal_direction: false,
-                        provenance: Provenance::Published,
-                        source: String::new(),
-                    });
-                }
+                let csu = ["B", "C", "C", "A"][r];
+                let population = 100 + (k * 4 + r) as u64;
+                ccgs.push(ccg(&code, REGIONS[r], csu, "", population, 10.0 + k as f64));
+                conditions.extend(level_ones(&code, c));
             }
         }
-        let ccgs = model::ccgs_frame(&ccgs).unwrap();
-        let conditions = model::conditions_frame(&conditions).unwrap();
-        count_table(&ccgs, &per_ccg(&conditions).unwrap(), None).unwrap()
+        table(&ccgs, &conditions)
     }
 
     #[test]

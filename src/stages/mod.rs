@@ -8,6 +8,8 @@ pub mod csu_within_region;
 pub mod data_checks;
 pub mod distinct;
 pub mod findings;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod funnel;
 pub mod groups;
 pub mod headline;
