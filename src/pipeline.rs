@@ -19,8 +19,8 @@ use crate::stages::robustness::{confirmed_csu_ratio, robustness};
 use crate::stages::score::{score_and_summarise, Scored, CCG_SCORE_COLUMNS};
 use crate::stages::significance::significance;
 use crate::stages::{
-    adjusted, area_teams, csu_within_region, data_checks, funnel, later_ratings, published_only,
-    sensitivity,
+    adjusted, area_teams, csu_within_region, data_checks, decomposition, funnel, later_ratings,
+    published_only, sensitivity,
 };
 use anyhow::Result;
 use polars::prelude::*;
@@ -67,10 +67,22 @@ impl AnalyseOptions {
 }
 
 /// Shuffles for the within-region CSU test, at most: 1,000 (a p-value resolution of 0.001 is
-/// ample), and no more than 20 million scores shuffled in all, since every shuffle moves every
-/// score (200 shuffles at 100,000 CCGs).
+/// ample), and no more than 10 million scores shuffled in all, since every shuffle moves every
+/// score (100 shuffles at 100,000 CCGs).
 fn csu_permutations(requested: usize, n_ccgs: usize) -> usize {
-    requested.min(1000).min(20_000_000 / n_ccgs.max(1)).max(1)
+    requested.min(1000).min(10_000_000 / n_ccgs.max(1)).max(1)
+}
+
+/// Bootstrap resamples for the decomposition: at most 200, and no more than a million CCGs
+/// re-ranked in all (each resample ranks every score); below 20 resamples none are drawn and
+/// the shares go without intervals (from 50,000 CCGs on).
+fn decomposition_resamples(requested: usize, n_ccgs: usize) -> usize {
+    let n = requested.min(200).min(1_000_000 / n_ccgs.max(1));
+    if n < 20 {
+        0
+    } else {
+        n
+    }
 }
 
 /// Everything computed, before anything is written.
@@ -221,6 +233,11 @@ pub fn compute(
         robustness,
         area_teams: area_teams::area_teams(&scored.ccgs, &inputs.area_team_names)?,
         adjusted_region: adjusted::adjusted_region(&scored.ccgs)?,
+        decomposition: decomposition::decomposition(
+            &scored.ccgs,
+            decomposition_resamples(opts.bootstrap, scored.ccgs.height()),
+            opts.seed,
+        )?,
         csu_within_region: csu_within_region::csu_within_region(
             &scored.ccgs,
             csu_permutations(opts.permutations, scored.ccgs.height()),

@@ -432,8 +432,8 @@ const OBSTACLES: &str = "\n## What stands in the way\n\n\
   writing ccg_scores.csv. The pandas script's process spends about 1.5 s importing pandas and \
   scipy, and draws no chart and writes no table, so the wall-time ratio flatters neither side; \
   its own computation time is in the table too. The findings stage now also holds the \
-  within-region CSU permutation test (capped at 20 million scores shuffled: 200 shuffles at \
-  100,000 CCGs), the area-team recomputations and the adjusted regression.\n\
+  within-region CSU permutation test (capped at 10 million scores shuffled: 100 shuffles at \
+  100,000 CCGs), the decomposition of variation by level (no bootstrap from 50,000 CCGs), the area-team recomputations and the adjusted regression.\n\
 - **Default data (≤ 0.08 s).** The 20 reconstruction-sensitivity seeds each run the count, score \
   and summary queries, and each polars query has a fixed cost of the order of a millisecond; \
   with the 10,000-shuffle permutation test and seven PNG charts (drawn on two threads) the run \

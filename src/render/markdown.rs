@@ -190,6 +190,45 @@ fn structure_section(md: &mut String, f: &Findings) {
     area_team_part(md, f);
     csu_part(md, f);
     adjusted_part(md, f);
+    decomposition_part(md, f);
+}
+
+/// How much of the variation each level explains, on ranks.
+fn decomposition_part(md: &mut String, f: &Findings) {
+    let d = &f.decomposition;
+    let parts: Vec<String> = d
+        .shares
+        .iter()
+        .filter(|s| f.area_teams.is_some() || !s.level.starts_with("area team"))
+        .map(|s| {
+            let interval = if d.resamples > 0 {
+                format!("bootstrap {}, ", ci_pct(s.ci_95))
+            } else {
+                String::new()
+            };
+            format!(
+                "{} {} ({interval}{} expected by chance)",
+                s.level,
+                pct(s.share),
+                pct(s.chance)
+            )
+        })
+        .collect();
+    push(
+        md,
+        &format!(
+            "Share of the variation in score ranks explained (between-group sum of squares; {} \
+             bootstrap resamples): {}. Many small groups explain some variation by chance alone, \
+             and resampling inflates that, so compare each share with its chance level. Area teams \
+             and CSUs overlap, so their shares are each within region, not additive.\n",
+            d.resamples,
+            parts.join("; ")
+        ),
+    );
+}
+
+fn ci_pct(i: (f64, f64)) -> String {
+    format!("{} to {}", pct(i.0), pct(i.1))
 }
 
 /// The region effect once size and deprivation are held fixed.

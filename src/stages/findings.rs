@@ -7,6 +7,7 @@ use crate::model::{CcgOutcome, Evidence, Provenance, REGIONS};
 use crate::stages::adjusted::AdjustedRegion;
 use crate::stages::area_teams::AreaTeams;
 use crate::stages::csu_within_region::CsuWithinRegion;
+use crate::stages::decomposition::Decomposition;
 use crate::stages::headline::{verdicts, Headline, Verdict, CLAIMS};
 use crate::stages::later_ratings::LaterRatings;
 use crate::stages::published_only::PublishedOnly;
@@ -88,6 +89,8 @@ pub struct Findings {
     pub csu_within_region: CsuWithinRegion,
     /// The region effect adjusted for size and deprivation (None when it cannot be fitted).
     pub adjusted_region: Option<AdjustedRegion>,
+    /// Shares of the variation in score ranks by region, area team and CSU within region.
+    pub decomposition: Decomposition,
     /// NHS England's later ratings against 2013 (published facts only).
     pub later_ratings: Option<LaterRatings>,
     pub sensitivity: Option<Sensitivity>,

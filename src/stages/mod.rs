@@ -6,6 +6,7 @@ pub mod area_teams;
 pub mod counts;
 pub mod csu_within_region;
 pub mod data_checks;
+pub mod decomposition;
 pub mod distinct;
 pub mod findings;
 #[cfg(test)]
