@@ -105,6 +105,18 @@ enum Command {
         #[arg(long, default_value = "target/bench-venv")]
         venv: PathBuf,
     },
+    /// Do the tests keep their promise? Rejection rates at 5% over reconstructions with no effect
+    /// put in; written to DATA_DIR/calibration.json for findings.md.
+    Calibration {
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+        /// Reconstructions (seeds 1..N) under --calibrate none.
+        #[arg(long, default_value_t = 100)]
+        seeds: usize,
+        /// Shuffles per permutation test on each reconstruction.
+        #[arg(long, default_value_t = 200)]
+        permutations: usize,
+    },
     /// Compare the data with every published fact and aggregate (exit 3 on any mismatch).
     CheckData {
         #[arg(long, default_value = "data")]
@@ -212,6 +224,23 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             no_pandas,
             venv,
         } => bench(&data_dir, &sizes, runs, write, no_pandas, &venv),
+        Command::Calibration {
+            data_dir,
+            seeds,
+            permutations,
+        } => {
+            let command = format!(
+                "cargo run --release -- calibration --seeds {seeds} --permutations {permutations}"
+            );
+            let r = commands::calibration::run(&data_dir, seeds, permutations, &command)?;
+            let path = data_dir.join(ccg_divide::io::calibration::FILE);
+            std::fs::write(&path, serde_json::to_string_pretty(&r)? + "\n")?;
+            for (test, rejected, n) in &r.rejections {
+                println!("  {test:<48} rejected {rejected} of {n}");
+            }
+            println!("wrote {}", path.display());
+            Ok(exit::OK)
+        }
         Command::CheckData { data_dir } => {
             let checks = commands::check_data::run(&data_dir)?;
             print!("{}", data_checks::table(&checks));

@@ -233,6 +233,10 @@ pub fn compute(
         robustness,
         area_teams: area_teams::area_teams(&scored.ccgs, &inputs.area_team_names)?,
         adjusted_region: adjusted::adjusted_region(&scored.ccgs)?,
+        calibration: inputs.calibration.clone().map(|r| {
+            let stale = r.inputs_sha256 != crate::io::calibration::input_hashes(&inputs.files);
+            (r, stale)
+        }),
         decomposition: decomposition::decomposition(
             &scored.ccgs,
             decomposition_resamples(opts.bootstrap, scored.ccgs.height()),

@@ -479,3 +479,37 @@ fn large_inputs_take_the_fast_reader_and_still_locate_errors() {
         assert!(err.contains(want), "expected {want:?} in {err}");
     }
 }
+
+#[test]
+fn the_area_team_section_names_the_team_carrying_the_difference() {
+    // The fixture with one area team per CCG. Region medians 0.5, 9, 3.5, 2 (ratio 18). Left
+    // out in turn (by hand): NA → North 0, ratio infinite; NB → North 1, ratio 9; MA → 12;
+    // MB → 24; LA, LB, SB → 18; SA → South 0, infinite. Smallest without NB: 9x, North lowest.
+    let (dir, data) = workspace();
+    let ccgs = std::fs::read_to_string(data.join("ccgs.csv")).unwrap();
+    let teams = ["area_team", "NA", "NB", "MA", "MB", "LA", "LB", "SA", "SB"];
+    let with_teams: String = ccgs
+        .lines()
+        .zip(teams)
+        .map(|(l, t)| format!("{l},{t}\n"))
+        .collect();
+    std::fs::write(data.join("ccgs.csv"), with_teams).unwrap();
+    let out = dir.path().join("out");
+    let o = analyse(&data, &out, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let md = std::fs::read_to_string(out.join("findings.md")).unwrap();
+    assert!(
+        md.contains("It falls furthest without NB (North of England, 1 CCGs, median 0): 9x, with North of England lowest."),
+        "{md}"
+    );
+    assert!(
+        md.contains("ranges from 9x to infinity (without some area team a region's median is 0)"),
+        "{md}"
+    );
+    let table = std::fs::read_to_string(out.join("area_team_summary.csv")).unwrap();
+    assert!(
+        table.contains("Midlands and East of England,MB,MB,1,6,6,24,North of England"),
+        "{table}"
+    );
+    assert!(out.join("area_team_medians.png").is_file());
+}

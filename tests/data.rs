@@ -510,3 +510,63 @@ fn check_data_flags_a_hand_broken_later_ratings_file() {
     );
     assert_eq!(flagged.len(), 5, "{stdout}"); // 00F, 00G and 00H all counted twice
 }
+
+#[test]
+fn calibration_is_recorded_reported_and_marked_stale_when_inputs_change() {
+    let t = inputs_copy();
+    reconstruct(t.path(), 2013, "published-findings");
+    let dir = t.path().to_str().unwrap();
+    let o = run(&[
+        "calibration",
+        "--data-dir",
+        dir,
+        "--seeds",
+        "6",
+        "--permutations",
+        "40",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.path().join("calibration.json")).unwrap()).unwrap();
+    assert_eq!(rec["seeds"], 6);
+    let rows = rec["rejections"].as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    for r in rows {
+        let (rejected, runs) = (r[1].as_u64().unwrap(), r[2].as_u64().unwrap());
+        assert!(rejected <= runs && runs <= 6, "{r}");
+    }
+    let analyse = |out: &str| {
+        let out = t.path().join(out);
+        let o = run(&[
+            "analyse",
+            "--data-dir",
+            dir,
+            "--output-dir",
+            out.to_str().unwrap(),
+            "--bootstrap",
+            "20",
+            "--permutations",
+            "20",
+            "--sensitivity-seeds",
+            "0",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read_to_string(out.join("findings.md")).unwrap()
+    };
+    let md = analyse("a");
+    assert!(
+        md.contains("On 6 reconstructions with no regional or CSU effect"),
+        "{md}"
+    );
+    assert!(md.contains("--seeds 6 --permutations 40"), "{md}");
+    assert!(!md.contains("**stale**"), "{md}");
+    // Other weights: the recorded rates no longer describe these inputs.
+    let w = t.path().join("weights.toml");
+    let text = std::fs::read_to_string(&w).unwrap();
+    std::fs::write(
+        &w,
+        text.replace("legal_direction = 0", "legal_direction = 1"),
+    )
+    .unwrap();
+    assert!(analyse("b").contains("**stale**"));
+}

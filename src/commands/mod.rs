@@ -2,6 +2,7 @@
 //! depends on none of them.
 
 pub mod bench;
+pub mod calibration;
 pub mod check_data;
 pub mod reconstruct;
 pub mod synth;

@@ -1,5 +1,6 @@
 //! The edges: reading and validating inputs, the published record, writing outputs atomically.
 
+pub mod calibration;
 pub mod decode;
 pub mod output;
 pub mod published;

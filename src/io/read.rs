@@ -52,6 +52,8 @@ pub struct Inputs {
     pub notes: Vec<String>,
     /// Area team names by code, from the optional `area_teams.csv`.
     pub area_team_names: HashMap<String, String>,
+    /// The recorded calibration run, from the optional `calibration.json`.
+    pub calibration: Option<crate::io::calibration::CalibrationRecord>,
 }
 
 impl Inputs {
@@ -221,6 +223,16 @@ pub fn load(data_dir: &Path, weights: Option<&Path>) -> Result<Inputs, InputErro
     } else {
         HashMap::new()
     };
+    let calibration_path = data_dir.join(crate::io::calibration::FILE);
+    let calibration = if calibration_path.exists() {
+        Some(read_hashed(
+            &calibration_path,
+            &mut files,
+            crate::io::calibration::parse,
+        )?)
+    } else {
+        None
+    };
     Ok(Inputs {
         ccgs,
         conditions,
@@ -230,6 +242,7 @@ pub fn load(data_dir: &Path, weights: Option<&Path>) -> Result<Inputs, InputErro
         files,
         notes,
         area_team_names,
+        calibration,
     })
 }
 

@@ -2,6 +2,7 @@
 //! findings.json, the charts and the tables are all rendered from it.
 
 use crate::format::{approx, num, p_text, pct};
+use crate::io::calibration::CalibrationRecord;
 use crate::io::weights::Weights;
 use crate::model::{CcgOutcome, Evidence, Provenance, REGIONS};
 use crate::stages::adjusted::AdjustedRegion;
@@ -91,6 +92,9 @@ pub struct Findings {
     pub adjusted_region: Option<AdjustedRegion>,
     /// Shares of the variation in score ranks by region, area team and CSU within region.
     pub decomposition: Decomposition,
+    /// The recorded calibration run (`ccg-divide calibration`), and whether the inputs changed
+    /// since it was made.
+    pub calibration: Option<(CalibrationRecord, bool)>,
     /// NHS England's later ratings against 2013 (published facts only).
     pub later_ratings: Option<LaterRatings>,
     pub sensitivity: Option<Sensitivity>,
