@@ -87,8 +87,7 @@ fn decomposition_resamples(requested: usize, n_ccgs: usize) -> usize {
 
 /// Everything computed, before anything is written.
 pub struct Results {
-    /// The count table (one row per CCG) and the scored table with its summaries.
-    pub counts: DataFrame,
+    /// The scored table (the count table with scores) and its summaries.
     pub scored: Scored,
     pub findings: Findings,
     /// Published facts the data disagree with (from `data_checks`).
@@ -255,7 +254,6 @@ pub fn compute(
     };
     clock.lap("findings");
     Ok(Results {
-        counts,
         scored,
         findings,
         warnings,

@@ -236,6 +236,29 @@ pub fn fisher_exact(a: u64, b: u64, c: u64, d: u64) -> f64 {
     fishers_exact(&[a, b, c, d], Alternative::TwoSided).unwrap_or(f64::NAN)
 }
 
+/// A permutation p-value, (1 + hits) / (1 + shuffles). The shuffles are split into two fixed
+/// halves, each with its own seeded stream, run on two threads: the count is the same whatever
+/// the scheduling. `hits(rng, count)` does `count` shuffles and says how many reached the
+/// observed statistic.
+pub fn permutation_p_on_two_streams(
+    seed: u64,
+    permutations: usize,
+    hits: impl Fn(&mut rand_chacha::ChaCha8Rng, usize) -> usize + Sync,
+) -> f64 {
+    use rand::SeedableRng;
+    let half = |stream: u64, count: usize| {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(stream);
+        hits(&mut rng, count)
+    };
+    let first = permutations / 2;
+    let at_least = std::thread::scope(|s| {
+        let other = s.spawn(|| half(1, permutations - first));
+        half(0, first) + other.join().expect("permutation thread")
+    });
+    (1 + at_least) as f64 / (1 + permutations) as f64
+}
+
 /// The conditional maximum-likelihood odds ratio of the 2×2 table [[a, b], [c, d]] with its
 /// exact 95% interval (as R's fisher.test and scipy's `odds_ratio(kind="conditional")`): the
 /// first cell follows Fisher's noncentral hypergeometric distribution given the margins, and

@@ -570,3 +570,44 @@ fn calibration_is_recorded_reported_and_marked_stale_when_inputs_change() {
     .unwrap();
     assert!(analyse("b").contains("**stale**"));
 }
+
+#[test]
+fn reruns_on_the_default_data_are_byte_identical() {
+    // The fixture's sums are exact; the real data's are not, so an unordered sum (a hash map's
+    // iteration order) would show here as a difference in the last digits.
+    let out = common::tempdir().unwrap();
+    let snapshot = |name: &str| {
+        let dir = out.path().join(name);
+        let o = run(&[
+            "analyse",
+            "--data-dir",
+            repo_data().to_str().unwrap(),
+            "--output-dir",
+            dir.to_str().unwrap(),
+            "--bootstrap",
+            "100",
+            "--permutations",
+            "100",
+            "--sensitivity-seeds",
+            "2",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let (a, b, c) = (snapshot("a"), snapshot("b"), snapshot("c"));
+    assert!(a.len() >= 19, "{}", a.len());
+    for ((name, x), ((_, y), (_, z))) in a.iter().zip(b.iter().zip(&c)) {
+        assert!(x == y && x == z, "{name} differs between runs");
+    }
+}

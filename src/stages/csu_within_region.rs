@@ -9,8 +9,6 @@ use crate::stages::headline::ratio;
 use crate::stats;
 use polars::prelude::*;
 use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -151,9 +149,7 @@ fn permutation_p(
     progress: &Progress,
 ) -> f64 {
     let regions = blocks(s);
-    let half = |stream: u64, count: usize| -> usize {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        rng.set_stream(stream);
+    stats::permutation_p_on_two_streams(seed, permutations, |rng, count| {
         let mut shuffled = regions.clone();
         let mut at_least = 0usize;
         for i in 0..count {
@@ -163,20 +159,14 @@ fn permutation_p(
             }
             let mut total = 0.0;
             for b in shuffled.iter_mut() {
-                b.scores.shuffle(&mut rng);
+                b.scores.shuffle(rng);
                 total += between_csu(b);
             }
             // A relative tolerance: equal partitions must count as "at least as large".
             at_least += usize::from(total >= observed * (1.0 - 1e-12));
         }
         at_least
-    };
-    let first = permutations / 2;
-    let at_least = std::thread::scope(|sc| {
-        let other = sc.spawn(|| half(1, permutations - first));
-        half(0, first) + other.join().expect("CSU permutation thread")
-    });
-    (1 + at_least) as f64 / (1 + permutations) as f64
+    })
 }
 
 /// csu_within_region.csv.

@@ -9,7 +9,7 @@ use polars::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Share {
@@ -32,8 +32,9 @@ pub struct Decomposition {
 /// Σ over groups of n·(group mean − parent mean)², groups nested in parents (parent of every
 /// row given by `parent`, group by `group`).
 fn between(values: &[f64], parent: &[usize], group: &[usize]) -> f64 {
-    let mut parent_sum: HashMap<usize, (f64, f64)> = HashMap::new();
-    let mut group_sum: HashMap<(usize, usize), (f64, f64)> = HashMap::new();
+    // Ordered maps: the sum over groups must run in the same order every time (same bytes out).
+    let mut parent_sum: BTreeMap<usize, (f64, f64)> = BTreeMap::new();
+    let mut group_sum: BTreeMap<(usize, usize), (f64, f64)> = BTreeMap::new();
     for i in 0..values.len() {
         let p = parent_sum.entry(parent[i]).or_default();
         p.0 += values[i];

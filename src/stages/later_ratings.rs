@@ -349,7 +349,8 @@ pub fn checks(
 mod tests {
     use super::*;
     use crate::io::published::{LaterRating, Merger, Outcome, RatingTotal};
-    use crate::model::{self, Ccg};
+    use crate::model::{self, Ccg, REGIONS};
+    use crate::stages::fixtures;
 
     fn rating(year: &str, codes: &str, rating: &str, line: u64) -> LaterRating {
         LaterRating {
@@ -376,17 +377,7 @@ mod tests {
             ("S2", 3),
         ]
         .iter()
-        .map(|(c, r)| Ccg {
-            ods_code: c.to_string(),
-            name: c.to_string(),
-            region: REGIONS_FOR_TEST[*r].into(),
-            csu: "C".into(),
-            csu_basis: "named".into(),
-            area_team: String::new(),
-            population: 1000,
-            imd_score: 1.0,
-            wave: None,
-        })
+        .map(|(c, r)| fixtures::ccg(c, REGIONS[*r], "C", "", 1000, 1.0))
         .collect();
         let total = |rating: &str, total| RatingTotal {
             year: "2015/16".into(),
@@ -427,8 +418,6 @@ mod tests {
         };
         (p, model::ccgs_frame(&ccgs).unwrap())
     }
-
-    const REGIONS_FOR_TEST: [&str; 4] = crate::model::REGIONS;
 
     #[test]
     fn complete_categories_by_region_and_2013_facts_by_hand() {

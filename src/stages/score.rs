@@ -145,42 +145,24 @@ pub fn score_for_headline(counts: &DataFrame, w: &Weights) -> PolarsResult<Score
 mod tests {
     use super::*;
     use crate::columns::f64_slice;
-    use crate::model;
-    use crate::stages::counts::{count_table, per_ccg};
+    use crate::stages::fixtures::{self, table};
 
     /// Three CCGs with conditions at known levels; scores worked out by hand.
     fn counts() -> DataFrame {
-        use crate::model::{Ccg, Condition, Provenance};
-        let ccg = |code: &str| Ccg {
-            ods_code: code.into(),
-            name: code.into(),
-            region: "London".into(),
-            csu: "C".into(),
-            csu_basis: "named".into(),
-            area_team: String::new(),
-            population: 1000,
-            imd_score: 1.0,
-            wave: None,
-        };
-        let cond = |code: &str, level: u8, directed: bool| Condition {
-            ods_code: code.into(),
-            criterion: String::new(),
-            support_level: level,
-            legal_direction: directed,
-            provenance: Provenance::Published,
-            source: String::new(),
-        };
-        let ccgs = model::ccgs_frame(&[ccg("A"), ccg("B"), ccg("C")]).unwrap();
-        let conditions = model::conditions_frame(&[
-            cond("A", 1, false),
-            cond("A", 3, false),
-            cond("A", 3, false),
-            cond("A", 4, true),
-            cond("B", 2, false),
-            cond("B", 6, true),
-        ])
-        .unwrap();
-        count_table(&ccgs, &per_ccg(&conditions).unwrap(), None).unwrap()
+        let ccg = |code: &str| fixtures::ccg(code, "London", "C", "", 1000, 1.0);
+        let cond =
+            |code: &str, level: u8, directed: bool| fixtures::cond(code, level, directed, false);
+        table(
+            &[ccg("A"), ccg("B"), ccg("C")],
+            &[
+                cond("A", 1, false),
+                cond("A", 3, false),
+                cond("A", 3, false),
+                cond("A", 4, true),
+                cond("B", 2, false),
+                cond("B", 6, true),
+            ],
+        )
     }
 
     #[test]

@@ -8,8 +8,6 @@ use crate::stages::groups::Groups;
 use crate::stages::headline::median_spread;
 use crate::stats;
 use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 /// Significance of the regional divide.
@@ -93,9 +91,7 @@ fn permutation_p_by(
     let n = g.region_sizes();
     let sizes = n.map(|x| x as u64);
     let pooled = Distinct::of(&g.all);
-    let half = |stream: u64, count: usize| -> usize {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        rng.set_stream(stream);
+    stats::permutation_p_on_two_streams(seed, permutations, |rng, count| {
         let mut buf = g.all.clone();
         let mut blocks = vec![vec![0u64; pooled.values.len()]; 4];
         let mut at_least = 0usize;
@@ -110,7 +106,7 @@ fn permutation_p_by(
             let mut pm = [f64::NAN; 4];
             match sampler {
                 Sampler::Items => {
-                    buf.shuffle(&mut rng);
+                    buf.shuffle(rng);
                     let mut start = 0;
                     for r in 0..4 {
                         pm[r] = stats::median_in_place(&mut buf[start..start + n[r]]);
@@ -118,7 +114,7 @@ fn permutation_p_by(
                     }
                 }
                 Sampler::Counts => {
-                    split_counts(&pooled, &sizes, &mut rng, &mut blocks);
+                    split_counts(&pooled, &sizes, rng, &mut blocks);
                     for r in 0..4 {
                         pm[r] = median_of_counts(&pooled.values, &blocks[r]);
                     }
@@ -130,13 +126,7 @@ fn permutation_p_by(
             }
         }
         at_least
-    };
-    let first = permutations / 2;
-    let at_least = std::thread::scope(|s| {
-        let other = s.spawn(|| half(1, permutations - first));
-        half(0, first) + other.join().expect("permutation thread")
-    });
-    (1 + at_least) as f64 / (1 + permutations) as f64
+    })
 }
 
 #[cfg(test)]
