@@ -2,14 +2,15 @@
 //! the two ends; every stage between is a pure function of what came before.
 //!
 //! read → count → score + summarise → headline → significance → bootstrap → robustness →
-//! sensitivity → published-only evidence → findings → charts, tables, findings.md/json
+//! sensitivity → published-only evidence → findings → charts, tables, findings.md/json,
+//! report.html
 
 use crate::io::output::Staging;
 use crate::io::published::Published;
 use crate::io::read::{self, Inputs};
 use crate::model::{self, REGIONS};
 use crate::progress::Progress;
-use crate::render::{figures, markdown, tables};
+use crate::render::{figures, html, markdown, sections, tables};
 use crate::stages::counts::count_table;
 use crate::stages::findings::{self, Findings, RegionRow};
 use crate::stages::groups::groups;
@@ -61,8 +62,58 @@ impl AnalyseOptions {
         }
     }
 
+    /// The command that reproduces a run with these options from the repository (the output
+    /// directory left out: it changes where, not what).
+    pub fn command_line(&self) -> String {
+        let defaults = AnalyseOptions::new("data", "output");
+        let mut args = vec!["cargo run --release -- analyse".to_string()];
+        let mut flag = |name: &str, value: String, default: String| {
+            if value != default {
+                args.push(format!("--{name} {}", shell_word(&value)));
+            }
+        };
+        flag(
+            "data-dir",
+            self.data_dir.display().to_string(),
+            "data".into(),
+        );
+        if let Some(w) = &self.weights {
+            flag("weights", w.display().to_string(), String::new());
+        }
+        flag("csu-a", self.compare.0.clone(), defaults.compare.0);
+        flag("csu-b", self.compare.1.clone(), defaults.compare.1);
+        // The seed always, so a reader sees it in the command.
+        flag("seed", self.seed.to_string(), String::new());
+        flag(
+            "bootstrap",
+            self.bootstrap.to_string(),
+            defaults.bootstrap.to_string(),
+        );
+        flag(
+            "permutations",
+            self.permutations.to_string(),
+            defaults.permutations.to_string(),
+        );
+        flag(
+            "sensitivity-seeds",
+            self.sensitivity_seeds.to_string(),
+            defaults.sensitivity_seeds.to_string(),
+        );
+        args.join(" ")
+    }
+
     fn compare(&self) -> (&str, &str) {
         (self.compare.0.as_str(), self.compare.1.as_str())
+    }
+}
+
+/// A word for a POSIX shell: as it is when safe, else in single quotes.
+fn shell_word(s: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./=:+,".contains(c);
+    if !s.is_empty() && s.chars().all(safe) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
     }
 }
 
@@ -139,7 +190,7 @@ pub fn analyse(opts: &AnalyseOptions) -> Result<RunSummary> {
     let staging = Staging::new(&opts.output_dir)?;
     clock.lap("prepare output");
     let results = compute(&inputs, published.as_ref(), opts, &mut clock)?;
-    write_outputs(&results, &inputs, published.as_ref(), &staging, &mut clock)?;
+    write_outputs(&results, &inputs, &staging, &mut clock)?;
     let files = staging.file_names()?;
     staging.commit()?;
     clock.lap("commit");
@@ -251,6 +302,17 @@ pub fn compute(
         later_ratings,
         sensitivity,
         seed: opts.seed,
+        run: findings::RunRecord {
+            command: opts.command_line(),
+            // Every file the run read, published facts included, so a rerun can tell if any changed.
+            inputs: inputs
+                .files
+                .iter()
+                .chain(published.iter().flat_map(|p| &p.files))
+                .map(|x| (x.path.display().to_string(), x.sha256.clone()))
+                .collect(),
+            sources: published.map(Published::sources).unwrap_or_default(),
+        },
     };
     clock.lap("findings");
     Ok(Results {
@@ -325,7 +387,6 @@ fn region_rows(h: &Headline, intervals: &Intervals) -> Vec<RegionRow> {
 pub fn write_outputs(
     r: &Results,
     inputs: &Inputs,
-    published: Option<&Published>,
     out: &Staging,
     clock: &mut Stopwatch,
 ) -> Result<()> {
@@ -345,14 +406,20 @@ pub fn write_outputs(
         out.write("area_team_summary.csv", area_teams::summary_csv(a)?)?;
     }
     out.write("findings.json", serde_json::to_string_pretty(f)? + "\n")?;
-    out.write("findings.md", markdown::findings_markdown(f))?;
+    // findings.md and report.html: one document, two renderings.
+    let doc = sections::document(f);
+    out.write("findings.md", markdown::markdown(&doc))?;
+    let mut charts = std::collections::BTreeMap::new();
+    for file in doc.figures() {
+        charts.insert(file.to_string(), out.read(file)?);
+    }
+    out.write("report.html", html::report_html(&doc, &charts)?)?;
     out.write("weights_used.toml", inputs.weights.to_toml())?;
-    // Every file the run read, published facts included, so a rerun can tell if any changed.
-    let manifest: String = inputs
-        .files
+    let manifest: String = f
+        .run
+        .inputs
         .iter()
-        .chain(published.iter().flat_map(|p| &p.files))
-        .map(|x| format!("{}  {}\n", x.sha256, x.path.display()))
+        .map(|(path, sha256)| format!("{sha256}  {path}\n"))
         .collect();
     out.write("inputs.sha256", manifest)?;
     clock.lap("tables + findings");

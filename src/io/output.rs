@@ -68,6 +68,12 @@ impl Staging {
         std::fs::write(&p, bytes).map_err(|e| out_err(&p, e))
     }
 
+    /// A file written earlier in this run (charts, for the report to embed).
+    pub fn read(&self, name: &str) -> Result<Vec<u8>, OutputError> {
+        let p = self.path(name);
+        std::fs::read(&p).map_err(|e| out_err(&p, e))
+    }
+
     /// The names of the files written so far, sorted.
     pub fn file_names(&self) -> Result<Vec<String>, OutputError> {
         let mut files: Vec<String> = std::fs::read_dir(&self.tmp)

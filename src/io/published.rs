@@ -61,8 +61,37 @@ pub struct Published {
     /// NHS England's later ratings of CCGs (2015/16, 2016/17), their published totals, and the
     /// mergers between 2013 and then; empty when the files are absent.
     pub later: LaterRecord,
+    /// Sources of the CSU assignments (`csu_evidence.csv`, optional), cited in the report.
+    pub csu_evidence_sources: Vec<String>,
     /// The files read, with their SHA-256 (for the run's input manifest).
     pub files: Vec<InputFile>,
+}
+
+/// The sources one file of `data/published/` cites: its rows, and each address once, sorted.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SourceFile {
+    pub file: String,
+    pub rows: usize,
+    pub urls: Vec<String>,
+}
+
+impl SourceFile {
+    fn new<'a>(file: &str, cited: impl Iterator<Item = &'a str>) -> Option<SourceFile> {
+        let mut rows = 0;
+        let mut urls: Vec<String> = cited
+            .inspect(|_| rows += 1)
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(String::from)
+            .collect();
+        urls.sort();
+        urls.dedup();
+        (rows > 0).then(|| SourceFile {
+            file: file.into(),
+            rows,
+            urls,
+        })
+    }
 }
 
 impl Published {
@@ -86,6 +115,11 @@ impl Published {
         } else {
             LaterRecord::default()
         };
+        let csu_evidence_sources = if dir.join(CSU_EVIDENCE).exists() {
+            load_csu_evidence(dir, &mut files)?
+        } else {
+            vec![]
+        };
         Ok(Published {
             dir: dir.to_path_buf(),
             aggregates,
@@ -93,8 +127,48 @@ impl Published {
             itemised,
             facts,
             later,
+            csu_evidence_sources,
             files,
         })
+    }
+
+    /// Every source address the published files cite, file by file (in the order read).
+    pub fn sources(&self) -> Vec<SourceFile> {
+        let l = &self.later;
+        [
+            SourceFile::new(
+                "aggregates.csv",
+                self.aggregates.iter().map(|x| x.source_url.as_str()),
+            ),
+            SourceFile::new(
+                "outcomes.csv",
+                self.outcomes.iter().map(|x| x.source_url.as_str()),
+            ),
+            SourceFile::new(
+                "itemised_conditions.csv",
+                self.itemised.iter().map(|x| x.source_url.as_str()),
+            ),
+            SourceFile::new(
+                "facts.csv",
+                self.facts.iter().map(|x| x.source_url.as_str()),
+            ),
+            SourceFile::new(
+                LATER_RATINGS,
+                l.ratings.iter().map(|x| x.source_url.as_str()),
+            ),
+            SourceFile::new(
+                LATER_TOTALS,
+                l.totals.iter().map(|x| x.source_url.as_str()),
+            ),
+            SourceFile::new(MERGERS, l.mergers.iter().map(|x| x.source_url.as_str())),
+            SourceFile::new(
+                CSU_EVIDENCE,
+                self.csu_evidence_sources.iter().map(String::as_str),
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 
     /// An integer aggregate by scope and metric.
@@ -270,6 +344,26 @@ fn load_facts(dir: &Path, files: &mut Vec<InputFile>) -> Result<Vec<Fact>, Input
         })
         .collect();
     Ok(facts)
+}
+
+pub const CSU_EVIDENCE: &str = "csu_evidence.csv";
+
+/// The source column of `csu_evidence.csv` (the assignments themselves are compiled into
+/// ccgs.csv by scripts/compile_reference.py; here they are only cited).
+fn load_csu_evidence(dir: &Path, files: &mut Vec<InputFile>) -> Result<Vec<String>, InputError> {
+    let t = read_table(
+        files,
+        &dir.join(CSU_EVIDENCE),
+        &Schema {
+            required: &["ods_code", "csu", "source_url"],
+            optional: &["basis", "note"],
+            allow_empty: true,
+        },
+    )?;
+    Ok(t.rows
+        .iter()
+        .map(|r| r.fields[t.req("source_url")].to_string())
+        .collect())
 }
 
 pub const LATER_RATINGS: &str = "later_ratings.csv";

@@ -24,6 +24,19 @@ pub const CHARTS: [&str; 9] = [
     "area_team_medians.png",
 ];
 
+/// Whether this run draws `file`: three charts need published facts or area teams.
+pub fn drawn(f: &Findings, file: &str) -> bool {
+    match file {
+        "directions_by_region.png" => f.published_only.is_some(),
+        "later_ratings_by_region.png" => f
+            .later_ratings
+            .as_ref()
+            .is_some_and(|l| !l.by_region.is_empty()),
+        "area_team_medians.png" => f.area_teams.is_some(),
+        other => CHARTS.contains(&other),
+    }
+}
+
 /// The per-CCG columns the charts plot, in table order.
 struct Points {
     score: Vec<f64>,

@@ -3,6 +3,7 @@
 
 use crate::format::{approx, num, p_text, pct};
 use crate::io::calibration::CalibrationRecord;
+use crate::io::published::SourceFile;
 use crate::io::weights::Weights;
 use crate::model::{CcgOutcome, Evidence, Provenance, REGIONS};
 use crate::stages::adjusted::AdjustedRegion;
@@ -68,6 +69,17 @@ pub struct RegionRow {
     pub median_ci_95: (f64, f64),
 }
 
+/// What it takes to check and rerun this run.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunRecord {
+    /// The command that reproduces this run from the repository.
+    pub command: String,
+    /// Every file read: (path, SHA-256), as in inputs.sha256.
+    pub inputs: Vec<(String, String)>,
+    /// Every source address `data/published/` cites, by file.
+    pub sources: Vec<SourceFile>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Findings {
     pub title: String,
@@ -99,6 +111,7 @@ pub struct Findings {
     pub later_ratings: Option<LaterRatings>,
     pub sensitivity: Option<Sensitivity>,
     pub seed: u64,
+    pub run: RunRecord,
 }
 
 /// Share of the CCGs behind a claim whose outcome is not wholly published, and share of their

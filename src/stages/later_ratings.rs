@@ -414,6 +414,7 @@ mod tests {
                     source_url: "x".into(),
                 }],
             },
+            csu_evidence_sources: vec![],
             files: vec![],
         };
         (p, model::ccgs_frame(&ccgs).unwrap())

@@ -1,0 +1,247 @@
+//! Each chart's caption and alt text, written from the numbers it shows, so a reader (or a
+//! screen reader) gets the point without reading the picture.
+
+use crate::format::{approx, ci, num, p_text, pct};
+use crate::model::REGIONS;
+use crate::render::figures;
+use crate::stages::findings::Findings;
+
+/// (alt text, caption in light markup) for a chart, or None when the run does not draw it.
+pub fn caption(f: &Findings, file: &str) -> Option<(String, String)> {
+    if !figures::drawn(f, file) {
+        return None;
+    }
+    let h = &f.headline;
+    let medians = || {
+        f.regions
+            .iter()
+            .map(|r| format!("{} {}", r.region, num(r.median)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (lowest, highest) = (REGIONS[h.lowest_region], REGIONS[h.highest_region]);
+    Some(match file {
+        "distribution.png" => (
+            format!(
+                "Bar chart: every CCG's composite score, sorted, one bar per CCG coloured by region. \
+                 {} of {} CCGs score above 0. Regional medians: {}.",
+                h.n_with_conditions,
+                h.n_ccgs,
+                medians()
+            ),
+            format!(
+                "Every CCG's score, sorted. {} of {} CCGs ({}) had at least one condition; the other {} \
+                 score 0. Regional medians run from {} in {lowest} to {} in {highest}.",
+                h.n_with_conditions,
+                h.n_ccgs,
+                pct(h.share_with_conditions),
+                h.n_ccgs - h.n_with_conditions,
+                num(h.region_medians[h.lowest_region]),
+                num(h.region_medians[h.highest_region]),
+            ),
+        ),
+        "region_medians.png" => (
+            format!(
+                "Bar chart of the median composite score per region with 95% intervals: {}.",
+                medians()
+            ),
+            format!(
+                "{lowest} has the lowest median ({}, 95% interval {}) and {highest} the highest ({}): \
+                 {}x. The North had the lowest median in {} of {} bootstrap resamples.",
+                num(h.region_medians[h.lowest_region]),
+                ci(f.intervals.region_median[h.lowest_region]),
+                num(h.region_medians[h.highest_region]),
+                approx(h.median_ratio),
+                pct(f.intervals.north_lowest_share),
+                f.intervals.resamples
+            ),
+        ),
+        "csu_scores.png" => (
+            format!(
+                "Horizontal bar chart of the mean composite score per CSU. {}: {} over {} CCGs; {}: {} over {} CCGs.",
+                f.compare_csus.0,
+                approx(h.csu_a_mean),
+                h.csu_a_n,
+                f.compare_csus.1,
+                approx(h.csu_b_mean),
+                h.csu_b_n
+            ),
+            format!(
+                "Mean score per CSU. CCGs served by {} averaged {}x the score of those served by {} \
+                 (95% interval {}); the two are highlighted.",
+                f.compare_csus.0,
+                approx(h.csu_ratio),
+                f.compare_csus.1,
+                ci(f.intervals.csu_ratio)
+            ),
+        ),
+        "score_vs_population.png" => (
+            format!(
+                "Scatter plot of composite score against registered population (log scale), one \
+                 point per CCG coloured by region; Spearman rho {:.2}.",
+                h.size.r
+            ),
+            format!(
+                "Score against size: Spearman rho = {:.3}, {}: {}.",
+                h.size.r,
+                p_text(h.size.p_value),
+                relation(h.size.r, h.size.p_value, "larger")
+            ),
+        ),
+        "score_vs_deprivation.png" => (
+            format!(
+                "Scatter plot of composite score against the IMD 2010 deprivation score, one point per \
+                 CCG coloured by region; Spearman rho {:.2}.",
+                h.deprivation.r
+            ),
+            format!(
+                "Score against deprivation: Spearman rho = {:.3}, {}: {}.",
+                h.deprivation.r,
+                p_text(h.deprivation.p_value),
+                relation(h.deprivation.r, h.deprivation.p_value, "more deprived")
+            ),
+        ),
+        "funnel_population.png" => {
+            let ((a95, b95), (a998, b998)) = f.funnel_outside;
+            (
+                format!(
+                    "Funnel plot of score against registered population with 95% and 99.8% limits; \
+                     {} CCGs outside the 95% limits, {} outside the 99.8% limits.",
+                    a95 + b95,
+                    a998 + b998
+                ),
+                format!(
+                    "{} CCGs sit outside the 95% limits ({a95} above, {b95} below; about {} expected \
+                     by chance on each side) and {} outside the 99.8% limits ({a998} above, {b998} below).",
+                    a95 + b95,
+                    approx(0.025 * h.n_ccgs as f64),
+                    a998 + b998
+                ),
+            )
+        }
+        "directions_by_region.png" => {
+            let po = f.published_only.as_ref()?;
+            let (label, total, by) = po.reviews.first()?;
+            let counts: Vec<String> = REGIONS
+                .iter()
+                .zip(by)
+                .map(|(r, n)| format!("{r} {n}"))
+                .collect();
+            (
+                format!(
+                    "Grouped bar chart of CCGs under legal directions by region at each published review; \
+                     {label}: {}.",
+                    counts.join(", ")
+                ),
+                format!(
+                    "Published facts only. {label}: {total} CCGs under legal directions ({}); Fisher's \
+                     exact test, North vs the rest at authorisation: {}.",
+                    counts.join(", "),
+                    p_text(po.fisher_p_north_vs_rest)
+                ),
+            )
+        }
+        "later_ratings_by_region.png" => {
+            let l = f.later_ratings.as_ref()?;
+            let parts: Vec<String> = l
+                .by_region
+                .iter()
+                .map(|r| {
+                    let shares: Vec<String> = (0..4)
+                        .map(|k| {
+                            format!(
+                                "{} {} of {}",
+                                REGIONS[k], r.in_category[k], r.rated[k]
+                            )
+                        })
+                        .collect();
+                    format!(
+                        "{} {}: {} (North vs the rest {})",
+                        r.year,
+                        r.rating.replace('_', " "),
+                        shares.join(", "),
+                        p_text(r.fisher_p_north_vs_rest)
+                    )
+                })
+                .collect();
+            (
+                format!(
+                    "Grouped bar chart of the share of each region's CCGs in each fully named later \
+                     rating category. {}.",
+                    parts.join("; ")
+                ),
+                format!("Published ratings only. {}.", parts.join("; ")),
+            )
+        }
+        "area_team_medians.png" => {
+            let a = f.area_teams.as_ref()?;
+            // Ties go to the first team in table order.
+            let low = a.teams.iter().reduce(|b, t| {
+                if t.median_score < b.median_score {
+                    t
+                } else {
+                    b
+                }
+            })?;
+            let high = a.teams.iter().reduce(|b, t| {
+                if t.median_score > b.median_score {
+                    t
+                } else {
+                    b
+                }
+            })?;
+            (
+                format!(
+                    "Horizontal bar chart of the median score of each of {} area teams, coloured by \
+                     region; from {} ({}) to {} ({}).",
+                    a.teams.len(),
+                    low.name,
+                    num(low.median_score),
+                    high.name,
+                    num(high.median_score)
+                ),
+                format!(
+                    "Area team medians run from {} in {} ({}) to {} in {} ({}).",
+                    num(low.median_score),
+                    low.name,
+                    low.region,
+                    num(high.median_score),
+                    high.name,
+                    high.region
+                ),
+            )
+        }
+        _ => return None,
+    })
+}
+
+/// A correlation in words: significant at 5% or not, and its direction.
+fn relation(r: f64, p: f64, higher_x: &str) -> String {
+    if !r.is_finite() || !p.is_finite() {
+        return "undefined (the scores or the other measure do not vary)".into();
+    }
+    let direction = if r < 0.0 { "lower" } else { "higher" };
+    if p < 0.05 {
+        format!("{higher_x} CCGs scored significantly {direction}")
+    } else {
+        format!("no significant relation ({higher_x} CCGs scored slightly {direction}, not significant at 5%)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relation;
+
+    #[test]
+    fn correlations_in_words() {
+        assert_eq!(
+            relation(-0.13, 0.061, "more deprived"),
+            "no significant relation (more deprived CCGs scored slightly lower, not significant at 5%)"
+        );
+        assert_eq!(
+            relation(0.4, 0.001, "larger"),
+            "larger CCGs scored significantly higher"
+        );
+        assert!(relation(f64::NAN, f64::NAN, "larger").starts_with("undefined"));
+    }
+}
