@@ -5,7 +5,7 @@
 //! - `io/`: reading and validating inputs, the published record, atomic output;
 //! - `stages/`: the pure stages of `analyse` (count, score, headline, tests, resampling,
 //!   robustness, sensitivity, findings) and the seeded reconstruction;
-//! - `render/`: charts, findings.md, CSV tables;
+//! - `render/`: the report as one document (findings.md, report.html), charts, CSV tables;
 //! - `commands/`: reconstruct, check-data, bench, synth;
 //! - `pipeline.rs`: `analyse` as a list of named stages.
 

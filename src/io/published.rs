@@ -156,10 +156,7 @@ impl Published {
                 LATER_RATINGS,
                 l.ratings.iter().map(|x| x.source_url.as_str()),
             ),
-            SourceFile::new(
-                LATER_TOTALS,
-                l.totals.iter().map(|x| x.source_url.as_str()),
-            ),
+            SourceFile::new(LATER_TOTALS, l.totals.iter().map(|x| x.source_url.as_str())),
             SourceFile::new(MERGERS, l.mergers.iter().map(|x| x.source_url.as_str())),
             SourceFile::new(
                 CSU_EVIDENCE,

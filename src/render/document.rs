@@ -11,15 +11,27 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Inline {
-    Text { text: String },
-    Strong { text: String },
+    Text {
+        text: String,
+    },
+    Strong {
+        text: String,
+    },
     /// File names, commands, option values.
-    Code { text: String },
+    Code {
+        text: String,
+    },
     /// Only http(s) addresses become links (see `link`).
-    Link { text: String, url: String },
+    Link {
+        text: String,
+        url: String,
+    },
     /// A verdict label ("reproduced", …): a coloured badge in HTML, bold in Markdown.
     /// `class` is one of `VERDICT_CLASSES`.
-    Verdict { text: String, class: String },
+    Verdict {
+        text: String,
+        class: String,
+    },
 }
 
 /// The CSS classes a verdict badge may carry.
@@ -201,7 +213,10 @@ mod tests {
             inlines("<script>alert(1)</script>"),
             vec![t("<script>alert(1)</script>")]
         );
-        assert_eq!(inlines("é **ü**"), vec![t("é "), Inline::Strong { text: "ü".into() }]);
+        assert_eq!(
+            inlines("é **ü**"),
+            vec![t("é "), Inline::Strong { text: "ü".into() }]
+        );
         assert_eq!(inlines(""), vec![]);
     }
 

@@ -102,7 +102,11 @@ mod tests {
                 id: "s".into(),
                 title: "Section".into(),
                 blocks: vec![
-                    table("claims", &["CCG", "Verdict"], vec![vec![name.into(), "x".into()]]),
+                    table(
+                        "claims",
+                        &["CCG", "Verdict"],
+                        vec![vec![name.into(), "x".into()]],
+                    ),
                     Block::Paragraph {
                         inlines: vec![
                             text(name),
@@ -129,10 +133,17 @@ mod tests {
         let charts = BTreeMap::from([("a.png".to_string(), tiny_png())]);
         let html = report_html(&doc("<script>alert(1)</script>"), &charts).unwrap();
         assert!(!html.contains("<script"), "{html}");
-        // Title, table cell, paragraph, caption: each escaped (4), plus the alt attribute.
-        assert_eq!(html.matches("&lt;script&gt;alert(1)&lt;").count(), 5, "{html}");
+        // <title>, <h1>, table cell, paragraph, alt attribute, caption: each escaped.
+        assert_eq!(
+            html.matches("&lt;script&gt;alert(1)&lt;").count(),
+            6,
+            "{html}"
+        );
         assert!(html.contains(r#"<span class="badge reproduced">reproduced</span>"#));
-        assert!(html.contains(r#"href="https:&#x2f;&#x2f;x.org&#x2f;?a=1&amp;b=&quot;2&quot;""#), "{html}");
+        assert!(
+            html.contains(r#"href="https:&#x2f;&#x2f;x.org&#x2f;?a=1&amp;b=&quot;2&quot;""#),
+            "{html}"
+        );
         assert!(!html.contains("javascript:"));
         assert!(html.contains(r#"<img src="data:image/png;base64,iVBORw0KGgo"#));
         assert!(html.contains(r#"width="3" height="2""#));

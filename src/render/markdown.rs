@@ -64,9 +64,11 @@ fn block(md: &mut String, b: &Block) {
                 .collect();
             md.push_str(&lines.join("\n"));
         }
-        Block::Figure { file, alt, caption } => {
-            md.push_str(&format!("![{}]({file})\n\n{}", alt.replace(['[', ']'], ""), inlines(caption)))
-        }
+        Block::Figure { file, alt, caption } => md.push_str(&format!(
+            "![{}]({file})\n\n{}",
+            alt.replace(['[', ']'], ""),
+            inlines(caption)
+        )),
     }
     md.push_str("\n\n");
 }

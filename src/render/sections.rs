@@ -83,36 +83,31 @@ fn banner(f: &Findings) -> Vec<Block> {
             share(wholly, p.n_ccgs),
             share(p.condition_rows_reconstructed, p.condition_rows),
             if p.calibrated_to_findings {
-                "**The reconstruction was calibrated to the published findings**, so their holding here is not evidence for them."
+                "**The reconstruction was calibrated to the published findings** (`--calibrate published-findings`): \
+                 their holding below is a property of the calibration, not evidence for them."
             } else {
                 "The reconstruction was **not** calibrated to the published findings."
             }
         )
     };
     blocks.push(para(&lead));
-    blocks.push(para(&format!(
-        "**How much of this rests on reconstruction.** Of {} CCGs, **{} ({}) rest wholly on reconstructed data**, \
-         {} have a published number of conditions whose support levels are reconstructed, and {} have a fully \
-         published outcome (published count and levels, or published as fully authorised). {} of {} condition rows ({}) \
-         are reconstructed; {} CCGs' authorisation waves are reconstructed.",
-        p.n_ccgs,
-        wholly,
-        share(wholly, p.n_ccgs),
+    let mut detail = format!(
+        "In detail: {} CCGs have a published number of conditions whose support levels are reconstructed, and {} a fully \
+         published outcome (published count and levels, or published as fully authorised); {} of {} condition rows \
+         and {} CCGs' authorisation waves are reconstructed.",
         p.ccgs_count_published,
         p.ccgs_published,
         p.condition_rows_reconstructed,
         p.condition_rows,
-        share(p.condition_rows_reconstructed, p.condition_rows),
         p.waves_reconstructed
-    )));
+    );
     if !p.methods.is_empty() {
-        blocks.push(para(&format!("Reconstruction: {}.", p.methods.join("; "))));
+        detail.push_str(&format!(" Reconstruction: {}.", p.methods.join("; ")));
     }
+    blocks.push(para(&detail));
     if p.calibrated_to_findings {
         blocks.push(para(
-            "**Caution:** the reconstructed rows were calibrated to the published findings (`--calibrate published-findings`). \
-             Those findings holding below is a property of the calibration, not evidence for them. The section \
-             \"Reconstruction sensitivity\" shows what the published facts alone imply (`--calibrate none`), and \
+            "What the published facts alone imply (`--calibrate none`) is under \"Reconstruction sensitivity\"; \
              \"Evidence from published facts alone\" uses no reconstruction at all.",
         ));
     }
@@ -201,7 +196,12 @@ fn regions_section(f: &Findings) -> Option<Section> {
         .collect();
     blocks.push(table(
         "regions",
-        &["Region", "CCGs", "Median score", "95% interval of the median"],
+        &[
+            "Region",
+            "CCGs",
+            "Median score",
+            "95% interval of the median",
+        ],
         f.regions
             .iter()
             .map(|r| {

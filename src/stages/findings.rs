@@ -111,6 +111,9 @@ pub struct Findings {
     pub later_ratings: Option<LaterRatings>,
     pub sensitivity: Option<Sensitivity>,
     pub seed: u64,
+    /// Not in findings.json: it holds results, so the same data re-saved in another encoding or
+    /// as a workbook give the same file. The inputs' hashes are in inputs.sha256 and the report.
+    #[serde(skip)]
     pub run: RunRecord,
 }
 

@@ -39,7 +39,7 @@ pub fn tempdir() -> std::io::Result<TempDir> {
 }
 
 /// Every file `analyse` writes for data without `published/` (the fixtures).
-pub const OUTPUTS: [&str; 15] = [
+pub const OUTPUTS: [&str; 16] = [
     "distribution.png",
     "region_medians.png",
     "csu_scores.png",
@@ -53,6 +53,7 @@ pub const OUTPUTS: [&str; 15] = [
     "csu_within_region.csv",
     "findings.json",
     "findings.md",
+    "report.html",
     "weights_used.toml",
     "inputs.sha256",
 ];
