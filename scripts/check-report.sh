@@ -4,7 +4,8 @@
 # and to screenshots at desktop and phone widths, then check the PDF's text:
 #   - every claim's verdict and figure (from findings.json) is there,
 #   - every section title is there and no page is blank.
-# Writes the renderings to OUTPUT_DIR/report-check/ and docs/report-top.png (the README's picture).
+# Writes the renderings to OUTPUT_DIR/report-check/ and, when every check passes,
+# docs/report-top.png (the README's picture).
 #
 # Usage: scripts/check-report.sh [OUTPUT_DIR]        (default: output; run `analyse` first)
 # Installs Debian's chromium and poppler-utils when they are missing (needs root or sudo).
@@ -47,8 +48,8 @@ browse() {
 browse --no-pdf-header-footer --print-to-pdf="$check/report.pdf"
 browse --screenshot="$check/desktop.png" --window-size=1280,2400
 browse --screenshot="$check/phone.png" --window-size=390,2400
-browse --screenshot="docs/report-top.png" --window-size=1000,1150
-for f in report.pdf desktop.png phone.png; do
+browse --screenshot="$check/top.png" --window-size=1000,1150
+for f in report.pdf desktop.png phone.png top.png; do
     [ -s "$check/$f" ] || { echo "check-report: Chromium wrote no $f (see $check/chromium.log)" >&2; exit 1; }
 done
 
@@ -95,4 +96,6 @@ if problems:
     sys.exit(1)
 print(f"check-report: ok: {pages} A4 pages, every claim's verdict and figure and every section in the rendered text")
 PY
+# The README's picture, only from a report that passed.
+cp "$check/top.png" docs/report-top.png
 echo "check-report: renderings in $check (report.pdf, desktop.png, phone.png); docs/report-top.png updated"

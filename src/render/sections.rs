@@ -834,11 +834,16 @@ fn methods_section(f: &Findings) -> Option<Section> {
         },
     ];
     if !r.sources.is_empty() {
-        let n: usize = r.sources.iter().map(|s| s.urls.len()).sum();
+        let distinct: std::collections::BTreeSet<&str> = r
+            .sources
+            .iter()
+            .flat_map(|s| s.urls.iter().map(String::as_str))
+            .collect();
         blocks.push(subheading("Sources"));
         blocks.push(para(&format!(
-            "Every source cited in `data/published/` ({n} addresses, by file; a file's notes column \
-             says what each row takes from its source):"
+            "Every source cited in `data/published/` ({} distinct addresses, listed by file; a \
+             file's notes column says what each row takes from its source):",
+            distinct.len()
         )));
         for s in &r.sources {
             blocks.push(para(&format!(
