@@ -64,8 +64,10 @@ import json, re, sys
 findings, check, pages = json.load(open(sys.argv[1])), sys.argv[2], int(sys.argv[3])
 def squeeze(s):
     # Lines wrap anywhere and pdftotext drops a hyphen at a line's end: compare without
-    # whitespace and hyphens.
-    return re.sub(r"[\s\u00ad-]+", "", s)
+    # whitespace and without hyphens between letters (a minus sign before a digit stays: no
+    # line breaks there).
+    s = re.sub(r"[\s\u00ad]+", "", s)
+    return re.sub(r"(?<=[^\W\d_])-(?=[^\W\d_])", "", s)
 text = squeeze(open(f"{check}/report.txt").read())
 labels = {"reproduced": ("\u2713", "reproduced"), "not_reproduced": ("\u2717", "not reproduced"),
           "cannot_be_assessed": ("?", "cannot be assessed")}

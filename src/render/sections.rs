@@ -866,7 +866,7 @@ fn files_section(_: &Findings) -> Option<Section> {
         "files",
         "Files",
         vec![para(
-            "`report.html` (this report, with the charts inside), `findings.md` (the same, as text), \
+            "`report.html` and `findings.md` (this report as one page with the charts inside, and as text), \
              `ccg_scores.csv` (one row per CCG), `region_summary.csv`, `csu_summary.csv`, `robustness.csv`, \
              `findings.json` (everything above, machine-readable), the charts (`*.png`), `weights_used.toml` and `inputs.sha256`.",
         )],
