@@ -297,8 +297,22 @@ fn the_report_on_the_fixture_reads_top_to_bottom() {
     let claims = by_id(&doc, "claims");
     let first = &by_name(&by_name(&claims, "tbody")[0], "tr")[0];
     assert_eq!(text(&by_name(first, "td")[3]), "6 of 8 (75.0%)");
+    // Captions from the hand-worked figures (tests/cli.rs): scores N01 1, N02 0, M01 12, M02 6,
+    // L01 3, L02 4, S01 4, S02 0; medians North 0.5, M&E 9, London 3.5, South 2.
     let regions = text(&by_id(&doc, "regions"));
-    assert!(regions.contains("Regional medians run from"), "{regions}");
+    for caption in [
+        "6 of 8 CCGs (75.0%) had at least one condition; the other 2 score 0. Regional medians run \
+         from 0.5 in North of England to 9 in Midlands and East of England.",
+        "North of England has the lowest median (0.5, 95% interval",
+        "and Midlands and East of England the highest (9): 18x.",
+    ] {
+        assert!(regions.contains(caption), "{caption} | {regions}");
+    }
+    let csus = text(&by_id(&doc, "csus"));
+    assert!(
+        csus.contains("CCGs served by NHS Hertfordshire and Essex CSU averaged 18x the score of those served by NHS North of England CSU"),
+        "{csus}"
+    );
     // The command reproduces this run: data dir and the non-default resampling counts.
     let methods = text(&by_id(&doc, "methods"));
     let command = format!(

@@ -258,7 +258,7 @@ fn calibration_part(blocks: &mut Vec<Block>, f: &Findings) {
         return;
     };
     blocks.push(para(&format!(
-        "Do these tests keep their promise? On {} reconstructions with no regional or CSU \
+        "On {} reconstructions with no regional or CSU \
          effect put in (`--calibrate none`; `{}`), each should reject at 5% about 5% of the time. \
          The reconstructions keep every published fact, and some differ by region (Midlands and \
          East's published average of 6 conditions, the directed CCGs), so this is not a pure \
@@ -461,15 +461,13 @@ fn size_section(f: &Findings) -> Option<Section> {
         .iter()
         .filter_map(|c| figure(f, c))
         .collect();
-    let ((a95, b95), (a998, b998)) = f.funnel_outside;
-    blocks.push(para(&format!(
+    blocks.push(para(
         "`funnel_population.png` plots each CCG's score against its registered population with limits that narrow \
          as CCGs get larger (mean ± z·SD·√(mean population / population), SD estimated from the data). If small CCGs \
-         did worse, they would crowd above the wide end of the funnel. Outside the 95% limits: {a95} above, {b95} below \
-         (about {} expected by chance on each side); outside the 99.8% limits: {a998} above, {b998} below. \
-         Lower limits below zero are not drawn (scores cannot be negative).",
-        approx(0.025 * f.headline.n_ccgs as f64),
-    )));
+         did worse, they would crowd above the wide end of the funnel. Lower limits below zero are not drawn \
+         (scores cannot be negative).",
+    ));
+    // The counts outside the limits are in the caption (captions.rs), said once.
     blocks.extend(figure(f, "funnel_population.png"));
     section("size", "Size and deprivation", blocks)
 }
