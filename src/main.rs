@@ -299,7 +299,7 @@ fn print_run(s: &pipeline::RunSummary) {
         eprintln!("warning: {w}");
     }
     println!(
-        "wrote {} files to {} ({} of {} CCGs rest wholly on reconstructed data; see findings.md)",
+        "wrote {} files to {} ({} of {} CCGs rest wholly on reconstructed data; see report.html)",
         s.files.len(),
         s.output_dir.display(),
         s.reconstructed_ccgs,

@@ -81,7 +81,7 @@ fn source_note(f: &Findings) -> String {
     let p = &f.provenance;
     format!(
         "Source: ccg-divide, reproducing The King's Fund (2013) 'Clinical commissioning groups: a north-south divide?'. \
-         {} of {} CCGs ({:.0}%) rest wholly on reconstructed data{}; see findings.md. Weights: {}.",
+         {} of {} CCGs ({:.0}%) rest wholly on reconstructed data{}; see report.html. Weights: {}.",
         p.ccgs_reconstructed,
         p.n_ccgs,
         100.0 * p.ccgs_reconstructed as f64 / p.n_ccgs.max(1) as f64,
