@@ -68,7 +68,9 @@ def squeeze(s):
     # line breaks there).
     s = re.sub(r"[\s\u00ad]+", "", s)
     return re.sub(r"(?<=[^\W\d_])-(?=[^\W\d_])", "", s)
-text = squeeze(open(f"{check}/report.txt").read())
+raw = open(f"{check}/report.txt").read()
+text = squeeze(raw)
+lines = {line.strip() for line in raw.splitlines()}
 labels = {"reproduced": ("\u2713", "reproduced"), "not_reproduced": ("\u2717", "not reproduced"),
           "cannot_be_assessed": ("?", "cannot be assessed")}
 problems = []
@@ -87,8 +89,9 @@ for i, c in enumerate(findings["claims"], 1):
 for title in ["The published claims", "Regions", "Region, area team or CSU?", "CSUs",
               "Robustness to the severity weighting", "Evidence from published facts alone",
               "Reconstruction sensitivity", "Methods and data"]:
-    if squeeze(title) not in text:
-        problems.append(f"section {title!r} not in the PDF")
+    # A heading is a line of its own (body text may use the same words).
+    if title not in lines:
+        problems.append(f"section heading {title!r} not in the PDF")
 blank = [p for p in range(1, pages + 1)
          if len(squeeze(open(f"{check}/page-{p}.txt").read())) < 40]
 if blank:

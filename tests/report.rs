@@ -224,6 +224,22 @@ fn check_report(out: &Path) -> Handle {
         assert_eq!(text(&cells[2]), c["published"].as_str().unwrap());
         assert_eq!(text(&cells[3]), c["ours"].as_str().unwrap());
         assert_eq!(attr(&cells[3], "data-label").as_deref(), Some("Ours"));
+        let p_value = match c["p_value"].as_f64() {
+            None => "–".to_string(),
+            Some(p) if p < 0.001 => "p < 0.001".to_string(),
+            Some(p) => format!("p = {p:.3}"),
+        };
+        assert_eq!(text(&cells[5]), p_value);
+        assert_eq!(text(&cells[4]) == "–", c["interval_95"].is_null());
+        let share = |key: &str| format!("{:.1}%", 100.0 * c[key].as_f64().unwrap());
+        assert!(text(&cells[7]).starts_with(&share("reconstructed_ccg_share")));
+        assert!(text(&cells[8]).starts_with(&share("reconstructed_row_share")));
+        let seeds = f["sensitivity"]["seeds"].as_array().map(Vec::len);
+        let holds = match (c["sensitivity_share"].as_f64(), seeds) {
+            (Some(x), Some(n)) => format!("{} of {n} seeds", (x * n as f64).round()),
+            _ => "not run".into(),
+        };
+        assert_eq!(text(&cells[9]), holds);
         let badge = by_name(&cells[6], "span");
         assert_eq!(badge.len(), 1, "one badge per verdict");
         let verdict = c["verdict"].as_str().unwrap();

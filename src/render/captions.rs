@@ -112,7 +112,7 @@ pub fn caption(f: &Findings, file: &str) -> Option<(String, String)> {
                 ),
                 format!(
                     "{} CCGs sit outside the 95% limits ({a95} above, {b95} below; about {} expected \
-                     by chance on each side) and {} outside the 99.8% limits ({a998} above, {b998} below).",
+                     above by chance) and {} outside the 99.8% limits ({a998} above, {b998} below).",
                     a95 + b95,
                     approx(0.025 * h.n_ccgs as f64),
                     a998 + b998
@@ -175,39 +175,32 @@ pub fn caption(f: &Findings, file: &str) -> Option<(String, String)> {
         }
         "area_team_medians.png" => {
             let a = f.area_teams.as_ref()?;
-            // Ties go to the first team in table order.
-            let low = a.teams.iter().reduce(|b, t| {
-                if t.median_score < b.median_score {
-                    t
-                } else {
-                    b
-                }
-            })?;
-            let high = a.teams.iter().reduce(|b, t| {
-                if t.median_score > b.median_score {
-                    t
-                } else {
-                    b
-                }
-            })?;
+            let finite = || a.teams.iter().filter(|t| t.median_score.is_finite());
+            let low = finite().map(|t| t.median_score).fold(f64::INFINITY, f64::min);
+            let high = finite()
+                .map(|t| t.median_score)
+                .fold(f64::NEG_INFINITY, f64::max);
+            // Every team at the extreme, named (several often share a median of 0).
+            let at = |m: f64| -> Option<String> {
+                let names: Vec<String> = finite()
+                    .filter(|t| t.median_score == m)
+                    .map(|t| format!("{} ({})", t.name, t.region))
+                    .collect();
+                (!names.is_empty()).then(|| names.join(", "))
+            };
+            let (lows, highs) = (at(low)?, at(high)?);
             (
                 format!(
                     "Horizontal bar chart of the median score of each of {} area teams, coloured by \
-                     region; from {} ({}) to {} ({}).",
+                     region; from {} to {}.",
                     a.teams.len(),
-                    low.name,
-                    num(low.median_score),
-                    high.name,
-                    num(high.median_score)
+                    num(low),
+                    num(high)
                 ),
                 format!(
-                    "Area team medians run from {} in {} ({}) to {} in {} ({}).",
-                    num(low.median_score),
-                    low.name,
-                    low.region,
-                    num(high.median_score),
-                    high.name,
-                    high.region
+                    "Area team medians run from {} in {lows} to {} in {highs}.",
+                    num(low),
+                    num(high)
                 ),
             )
         }

@@ -129,7 +129,7 @@ fn region_medians(dir: &Path, f: &Findings, note: &str) -> Result<()> {
             approx(f.headline.median_ratio)
         ),
         &format!(
-            "Median score (bars: bootstrap 95% interval, {} resamples)",
+            "Median score (whiskers: bootstrap 95% interval, {} resamples)",
             f.intervals.resamples
         ),
         &bars,
