@@ -284,7 +284,11 @@ pub fn compute(
         area_teams: area_teams::area_teams(&scored.ccgs, &inputs.area_team_names)?,
         adjusted_region: adjusted::adjusted_region(&scored.ccgs)?,
         calibration: inputs.calibration.clone().map(|r| {
-            let stale = r.inputs_sha256 != crate::io::calibration::input_hashes(&inputs.files);
+            let read = inputs
+                .files
+                .iter()
+                .chain(published.iter().flat_map(|p| &p.files));
+            let stale = r.inputs_sha256 != crate::io::calibration::input_hashes(read);
             (r, stale)
         }),
         decomposition: decomposition::decomposition(

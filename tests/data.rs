@@ -569,6 +569,15 @@ fn calibration_is_recorded_reported_and_marked_stale_when_inputs_change() {
     )
     .unwrap();
     assert!(analyse("b").contains("**stale**"));
+    // The weights back; then a published fact file changes (a note only): stale again, since
+    // the reconstructions rest on those facts.
+    std::fs::write(&w, &text).unwrap();
+    assert!(!analyse("c").contains("**stale**"));
+    let agg = t.path().join("published/aggregates.csv");
+    let facts = std::fs::read_to_string(&agg).unwrap();
+    assert!(facts.contains("35 assessed"));
+    std::fs::write(&agg, facts.replacen("35 assessed", "35 were assessed", 1)).unwrap();
+    assert!(analyse("d").contains("**stale**"));
 }
 
 #[test]

@@ -85,6 +85,6 @@ pub fn run(
             .zip(tally)
             .map(|(n, (r, runs))| (n.to_string(), r, runs))
             .collect(),
-        inputs_sha256: input_hashes(&inputs.files),
+        inputs_sha256: input_hashes(inputs.files.iter().chain(&p.files)),
     })
 }

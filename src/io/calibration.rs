@@ -15,18 +15,30 @@ pub struct CalibrationRecord {
     pub permutations: usize,
     /// (test, rejections at 5%, runs where the test could be run)
     pub rejections: Vec<(String, usize, usize)>,
-    /// SHA-256 of ccgs.csv and weights.toml when it was run (to tell a stale record).
+    /// SHA-256 of the files the reconstruction and the tests depend on (ccgs.csv, weights.toml
+    /// and the published facts reconstructed from) when it was run, to tell a stale record.
     pub inputs_sha256: Vec<String>,
 }
 
-/// The hashes of ccgs.csv and weights.toml among the files read.
-pub fn input_hashes(files: &[InputFile]) -> Vec<String> {
+/// The files a calibration run depends on, by name.
+const CALIBRATION_INPUTS: [&str; 6] = [
+    CCGS_FILE,
+    WEIGHTS_FILE,
+    "aggregates.csv",
+    "outcomes.csv",
+    "itemised_conditions.csv",
+    "facts.csv",
+];
+
+/// The hashes of those files among the files read, in the order read.
+pub fn input_hashes<'a>(files: impl IntoIterator<Item = &'a InputFile>) -> Vec<String> {
     files
-        .iter()
+        .into_iter()
         .filter(|f| {
             f.path
                 .file_name()
-                .is_some_and(|n| n == CCGS_FILE || n == WEIGHTS_FILE)
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| CALIBRATION_INPUTS.contains(&n))
         })
         .map(|f| f.sha256.clone())
         .collect()

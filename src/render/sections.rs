@@ -348,7 +348,7 @@ fn calibration_part(blocks: &mut Vec<Block>, f: &Findings) {
         c.seeds,
         c.command,
         if *stale {
-            " (**stale**: ccgs.csv or the weights changed since; rerun it)"
+            " (**stale**: ccgs.csv, the weights or the published facts changed since; rerun it)"
         } else {
             ""
         }
