@@ -197,6 +197,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             let out =
                 out_dir.unwrap_or_else(|| data_dir.join(ccg_divide::io::read::RECONSTRUCTED_DIR));
             let rec = commands::reconstruct::run(&data_dir, &out, seed, cal)?;
+            print_notes(&rec.notes);
             println!(
                 "wrote {} condition rows for {} CCGs to {} (seed {seed}, calibrate {}, accepted draw {}); {} CCGs rest wholly on reconstruction",
                 rec.condition_rows,
@@ -242,7 +243,8 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(exit::OK)
         }
         Command::CheckData { data_dir } => {
-            let checks = commands::check_data::run(&data_dir)?;
+            let (checks, notes) = commands::check_data::run(&data_dir)?;
+            print_notes(&notes);
             print!("{}", data_checks::table(&checks));
             Ok(if checks.iter().all(|c| c.ok) {
                 exit::OK
@@ -250,6 +252,13 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 exit::INVALID_INPUT
             })
         }
+    }
+}
+
+/// How inputs not in UTF-8 CSV were read (encoding, workbook sheet), on stderr.
+fn print_notes(notes: &[String]) {
+    for n in notes {
+        eprintln!("note: {n}");
     }
 }
 
@@ -292,9 +301,7 @@ fn progress_bars() -> Progress {
 
 /// The command line's summary of a finished run.
 fn print_run(s: &pipeline::RunSummary) {
-    for n in &s.notes {
-        eprintln!("note: {n}");
-    }
+    print_notes(&s.notes);
     for w in &s.warnings {
         eprintln!("warning: {w}");
     }

@@ -620,3 +620,53 @@ fn reruns_on_the_default_data_are_byte_identical() {
         assert!(x == y && x == z, "{name} differs between runs");
     }
 }
+
+#[test]
+fn reconstruct_and_check_data_read_ccgs_as_analysts_save_it() {
+    // The reference ccgs.csv with a curly apostrophe in a name, once in UTF-8 and once as
+    // Excel on Windows saves it (Windows-1252, 0x92): reconstruct writes the same bytes from
+    // both and says how it read the second; check-data reads it too.
+    let utf8 = inputs_copy();
+    let cp1252 = inputs_copy();
+    let name = |t: &common::TempDir| {
+        let text = std::fs::read_to_string(t.path().join("ccgs.csv")).unwrap();
+        assert!(
+            text.contains("NHS St Helens CCG"),
+            "the reference names St Helens"
+        );
+        text.replace("NHS St Helens CCG", "NHS St Helen\u{2019}s CCG")
+    };
+    std::fs::write(utf8.path().join("ccgs.csv"), name(&utf8)).unwrap();
+    let bytes: Vec<u8> = name(&cp1252)
+        .chars()
+        .map(|c| match c {
+            '\u{2019}' => 0x92,
+            c if c.is_ascii() => c as u8,
+            c => panic!("{c} is not in the reference data"),
+        })
+        .collect();
+    std::fs::write(cp1252.path().join("ccgs.csv"), bytes).unwrap();
+    let mut notes = vec![];
+    for t in [&utf8, &cp1252] {
+        let d = t.path().to_str().unwrap();
+        let o = run(&["reconstruct", "--data-dir", d, "--out-dir", d]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        notes.push(String::from_utf8_lossy(&o.stderr).into_owned());
+    }
+    assert!(!notes[0].contains("note:"), "{}", notes[0]);
+    assert!(
+        notes[1].contains("ccgs.csv: read as Windows-1252"),
+        "{}",
+        notes[1]
+    );
+    for f in ["conditions.csv", "ccg_outcomes.csv"] {
+        assert!(
+            std::fs::read(utf8.path().join(f)).unwrap()
+                == std::fs::read(cp1252.path().join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+    let o = run(&["check-data", "--data-dir", cp1252.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("ccgs.csv: read as Windows-1252"));
+}

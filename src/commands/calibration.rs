@@ -6,8 +6,7 @@
 
 use crate::io::calibration::{input_hashes, CalibrationRecord};
 use crate::io::published::{self, Published};
-use crate::io::read::{self, parse_ccgs, CCGS_FILE, CCG_SCHEMA};
-use crate::io::table;
+use crate::io::read;
 use crate::model;
 use crate::progress::Progress;
 use crate::stages::groups::groups;
@@ -51,9 +50,10 @@ pub fn run(
     command: &str,
 ) -> Result<CalibrationRecord> {
     let inputs = read::load(data_dir, None)?;
-    let ccgs = parse_ccgs(&table::read(&data_dir.join(CCGS_FILE), &CCG_SCHEMA)?)?;
+    // The CCGs as `analyse` reads them (any encoding or a workbook), not a second reader.
+    let ccgs = model::ccg_records(&inputs.ccgs)?;
     let p = Published::load(&data_dir.join(published::DIR))?;
-    let frame = model::ccgs_frame(&ccgs)?;
+    let frame = &inputs.ccgs;
     let names = [
         "Kruskal–Wallis across regions",
         "permutation test of the regional median ratio",
@@ -64,7 +64,7 @@ pub fn run(
     for seed in 1..=seeds as u64 {
         let rec = reconstruct(&ccgs, &p, &inputs.weights, seed, Calibration::None)?;
         let ps = p_values(
-            &rec.count_table(&frame)?,
+            &rec.count_table(frame)?,
             &inputs.weights,
             permutations,
             seed,

@@ -7,8 +7,8 @@ use crate::stages::data_checks::{self, Check};
 use anyhow::Result;
 use std::path::Path;
 
-/// Every check, in order (ok or MISMATCH each).
-pub fn run(data_dir: &Path) -> Result<Vec<Check>> {
+/// Every check, in order (ok or MISMATCH each), and how inputs not in UTF-8 CSV were read.
+pub fn run(data_dir: &Path) -> Result<(Vec<Check>, Vec<String>)> {
     let inputs = read::load(data_dir, None)?;
     let p = Published::load(&data_dir.join(published::DIR))?;
     let counts = count_table(
@@ -16,10 +16,6 @@ pub fn run(data_dir: &Path) -> Result<Vec<Check>> {
         &inputs.condition_counts,
         inputs.evidence()?.as_ref(),
     )?;
-    Ok(data_checks::check(
-        &counts,
-        &inputs.conditions,
-        inputs.outcomes.as_deref(),
-        &p,
-    )?)
+    let checks = data_checks::check(&counts, &inputs.conditions, inputs.outcomes.as_deref(), &p)?;
+    Ok((checks, inputs.notes))
 }

@@ -3,10 +3,8 @@
 
 use crate::io::published::Published;
 use crate::io::read::{
-    parse_ccgs, CCGS_FILE, CCG_SCHEMA, CONDITIONS_FILE, OUTCOMES_FILE, OUTCOME_COLUMNS,
-    WEIGHTS_FILE,
+    load_ccg_records, CONDITIONS_FILE, OUTCOMES_FILE, OUTCOME_COLUMNS, WEIGHTS_FILE,
 };
-use crate::io::table;
 use crate::io::weights::Weights;
 use crate::io::write::{replace_file, CsvText};
 use crate::model::Evidence;
@@ -20,11 +18,13 @@ pub struct Summary {
     pub ccgs: usize,
     pub ccgs_reconstructed: usize,
     pub attempts: usize,
+    /// How ccgs.csv was read when it was not UTF-8 CSV (encoding, workbook sheet).
+    pub notes: Vec<String>,
 }
 
 /// Reconstruct from `data_dir` (ccgs.csv, published/, weights.toml) into `out_dir`.
 pub fn run(data_dir: &Path, out_dir: &Path, seed: u64, cal: Calibration) -> Result<Summary> {
-    let ccgs = parse_ccgs(&table::read(&data_dir.join(CCGS_FILE), &CCG_SCHEMA)?)?;
+    let (ccgs, notes) = load_ccg_records(data_dir)?;
     let p = Published::load(&data_dir.join(crate::io::published::DIR))?;
     let weights_path = data_dir.join(WEIGHTS_FILE);
     let weights = if weights_path.exists() {
@@ -43,6 +43,7 @@ pub fn run(data_dir: &Path, out_dir: &Path, seed: u64, cal: Calibration) -> Resu
             .filter(|o| o.evidence == Evidence::Reconstructed)
             .count(),
         attempts: rec.attempts,
+        notes,
     })
 }
 

@@ -183,6 +183,22 @@ fn read_table_file<T>(
     read(path, &text)
 }
 
+/// ccgs.csv (or ccgs.xlsx; CSV in any encoding `decode` reads) as records, for `reconstruct`,
+/// which runs before there are conditions to load; the notes say how it was read.
+pub fn load_ccg_records(data_dir: &Path) -> Result<(Vec<Ccg>, Vec<String>), InputError> {
+    let (mut files, mut notes) = (Vec::new(), Vec::new());
+    let ccgs = read_hashed(
+        &table_file(data_dir, CCGS_FILE),
+        &mut files,
+        |path, bytes| {
+            read_table_file(path, bytes, &mut notes, |path, text| {
+                parse_ccgs(&table::parse(path, text, &CCG_SCHEMA)?)
+            })
+        },
+    )?;
+    Ok((ccgs, notes))
+}
+
 /// Read all inputs from a data directory. `weights` overrides `DIR/weights.toml`.
 pub fn load(data_dir: &Path, weights: Option<&Path>) -> Result<Inputs, InputError> {
     if !data_dir.is_dir() {
