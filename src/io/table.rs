@@ -27,18 +27,6 @@ pub struct Row {
     pub fields: csv::StringRecord,
 }
 
-/// Read and check a CSV file against a schema.
-pub fn read(path: &Path, schema: &Schema) -> Result<Table, InputError> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        let what = match e.kind() {
-            std::io::ErrorKind::NotFound => "file not found".to_string(),
-            _ => format!("cannot read file: {e}"),
-        };
-        InputError::file(path, what)
-    })?;
-    parse(path, &bytes, schema)
-}
-
 /// Parse CSV bytes (already read from `path`) against a schema, keeping every row.
 pub fn parse(path: &Path, bytes: &[u8], schema: &Schema) -> Result<Table, InputError> {
     let mut rows = Vec::new();
