@@ -410,14 +410,6 @@ pub fn write_outputs(
         out.write("area_team_summary.csv", area_teams::summary_csv(a)?)?;
     }
     out.write("findings.json", serde_json::to_string_pretty(f)? + "\n")?;
-    // findings.md and report.html: one document, two renderings.
-    let doc = sections::document(f);
-    out.write("findings.md", markdown::markdown(&doc))?;
-    let mut charts = std::collections::BTreeMap::new();
-    for file in doc.figures() {
-        charts.insert(file.to_string(), out.read(file)?);
-    }
-    out.write("report.html", html::report_html(&doc, &charts)?)?;
     out.write("weights_used.toml", inputs.weights.to_toml())?;
     let manifest: String = f
         .run
@@ -427,5 +419,14 @@ pub fn write_outputs(
         .collect();
     out.write("inputs.sha256", manifest)?;
     clock.lap("tables + findings");
+    // findings.md and report.html: one document, two renderings.
+    let doc = sections::document(f);
+    out.write("findings.md", markdown::markdown(&doc))?;
+    let mut charts = std::collections::BTreeMap::new();
+    for file in doc.figures() {
+        charts.insert(file.to_string(), out.read(file)?);
+    }
+    out.write("report.html", html::report_html(&doc, &charts)?)?;
+    clock.lap("findings.md + report.html");
     Ok(())
 }
