@@ -38,12 +38,18 @@ abs="$(cd "$(dirname "$report")" && pwd)/$(basename "$report")"
 profile="$(mktemp -d)"
 trap 'rm -rf "$profile"' EXIT
 
-# Flags as this machine kind's notes give them for a closed network, plus an unresolvable web.
+# Flags as this machine kind's notes give them for a closed network, plus an unresolvable web
+# and no reliance on a large /dev/shm (containers).
+# A hung browser fails the check after two minutes instead of holding up CI.
 browse() {
-    chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+        --disable-dev-shm-usage \
         --disable-background-networking --disable-component-update --disable-sync \
         --host-resolver-rules="MAP * ~NOTFOUND" --hide-scrollbars \
-        --user-data-dir="$profile" "$@" "file://$abs" 2>"$check/chromium.log" >/dev/null
+        --user-data-dir="$profile" "$@" "file://$abs" 2>>"$check/chromium.log" >/dev/null || {
+        echo "check-report: Chromium failed or timed out on $* (see $check/chromium.log)" >&2
+        exit 1
+    }
 }
 browse --no-pdf-header-footer --print-to-pdf="$check/report.pdf"
 browse --screenshot="$check/desktop.png" --window-size=1280,2400
