@@ -97,6 +97,20 @@ fn undefined_figures_are_never_reproduced() {
         4,
         "{stdout}"
     );
+    // report.html: each of the four as a grey badge followed by its reason (escaped).
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for c in &j["claims"].as_array().unwrap()[1..] {
+        let reason = c["reason"]
+            .as_str()
+            .unwrap()
+            .replace('&', "&amp;")
+            .replace('\'', "&#x27;")
+            .replace('/', "&#x2f;");
+        let cell = format!(
+            r#"<span class="badge cannot-be-assessed">cannot be assessed</span> ({reason})"#
+        );
+        assert!(html.contains(&cell), "{cell}");
+    }
     let robustness = std::fs::read_to_string(out.join("robustness.csv")).unwrap();
     assert!(robustness.lines().next().unwrap().ends_with(",verdict"));
     assert!(robustness.contains(",cannot be assessed\n"), "{robustness}");
