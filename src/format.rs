@@ -26,8 +26,12 @@ pub fn push_num(out: &mut String, v: f64) {
     }
 }
 
-/// A number for prose and chart titles: three significant figures (CSV files keep `num`).
+/// A number for prose and chart titles: three significant figures (CSV files keep `num`);
+/// an undefined figure (NaN) says so rather than printing nothing.
 pub fn approx(v: f64) -> String {
+    if v.is_nan() {
+        return "undefined".into();
+    }
     if !v.is_finite() || v == 0.0 {
         return num(v);
     }
@@ -41,19 +45,50 @@ pub fn approx(v: f64) -> String {
 }
 
 pub fn pct(x: f64) -> String {
+    if x.is_nan() {
+        return "undefined".into();
+    }
     format!("{:.1}%", 100.0 * x)
 }
 
+/// A figure to `decimals` places for prose and titles; "undefined" for NaN (e.g. a rank
+/// correlation when every score is equal).
+pub fn fixed(v: f64, decimals: usize) -> String {
+    if v.is_nan() {
+        "undefined".into()
+    } else {
+        format!("{v:.decimals$}")
+    }
+}
+
 pub fn p_text(p: f64) -> String {
-    if p < 0.001 {
+    if p.is_nan() {
+        "p undefined".into()
+    } else if p < 0.001 {
         "p < 0.001".into()
     } else {
         format!("p = {:.3}", p)
     }
 }
 
+/// An interval for prose; "undefined" when either end is (e.g. ratios with a zero denominator
+/// in some resamples).
 pub fn ci(i: (f64, f64)) -> String {
+    if i.0.is_nan() || i.1.is_nan() {
+        return "undefined".into();
+    }
     format!("{} to {}", approx(i.0), approx(i.1))
+}
+
+/// A ratio for prose: "4x", "31.4x"; "infinite" (zero denominator) or "undefined" (0/0).
+pub fn times(v: f64) -> String {
+    if v.is_nan() {
+        "undefined".into()
+    } else if v.is_infinite() {
+        "infinite".into()
+    } else {
+        format!("{}x", approx(v))
+    }
 }
 
 #[cfg(test)]
@@ -72,5 +107,19 @@ mod tests {
         assert_eq!(approx(0.46153), "0.462");
         assert_eq!(approx(4.0), "4");
         assert_eq!(approx(-0.1299), "-0.13");
+        assert_eq!(approx(f64::NAN), "undefined");
+        assert_eq!(ci((6.0, f64::NAN)), "undefined");
+        assert_eq!(ci((2.5, 7.5)), "2.5 to 7.5");
+        assert_eq!(times(31.392), "31.4x");
+        assert_eq!(times(f64::INFINITY), "infinite");
+        assert_eq!(times(f64::NAN), "undefined");
+        assert_eq!(p_text(f64::NAN), "p undefined");
+        assert_eq!(pct(f64::NAN), "undefined");
+        assert_eq!(pct(0.796), "79.6%");
+        assert_eq!(
+            (fixed(-0.1294, 2), fixed(f64::NAN, 3)),
+            ("-0.13".into(), "undefined".into())
+        );
+        assert_eq!(p_text(0.0004), "p < 0.001");
     }
 }

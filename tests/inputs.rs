@@ -97,6 +97,23 @@ fn undefined_figures_are_never_reproduced() {
         4,
         "{stdout}"
     );
+    // Undefined figures read as "undefined", never as a blank or a stray "x" (0/0 ratios).
+    let ours: Vec<&str> = j["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["ours"].as_str().unwrap())
+        .collect();
+    assert!(ours[4].starts_with("undefined (mean 0 over"), "{ours:?}");
+    for o in &ours {
+        assert!(
+            !o.contains("NaN") && !o.contains("  ") && !o.starts_with('x'),
+            "{o}"
+        );
+    }
+    assert!(!std::fs::read_to_string(out.join("findings.md"))
+        .unwrap()
+        .contains("NaN"));
     // report.html: each of the four as a grey badge followed by its reason (escaped).
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     for c in &j["claims"].as_array().unwrap()[1..] {

@@ -1,7 +1,7 @@
 //! Each chart's caption and alt text, written from the numbers it shows, so a reader (or a
 //! screen reader) gets the point without reading the picture.
 
-use crate::format::{approx, ci, num, p_text, pct};
+use crate::format::{approx, ci, fixed, num, p_text, pct, times};
 use crate::model::REGIONS;
 use crate::render::figures;
 use crate::stages::findings::Findings;
@@ -47,11 +47,11 @@ pub fn caption(f: &Findings, file: &str) -> Option<(String, String)> {
             ),
             format!(
                 "{lowest} has the lowest median ({}, 95% interval {}) and {highest} the highest ({}): \
-                 {}x. The North had the lowest median in {} of {} bootstrap resamples.",
+                 {}. The North had the lowest median in {} of {} bootstrap resamples.",
                 num(h.region_medians[h.lowest_region]),
                 ci(f.intervals.region_median[h.lowest_region]),
                 num(h.region_medians[h.highest_region]),
-                approx(h.median_ratio),
+                times(h.median_ratio),
                 pct(f.intervals.north_lowest_share),
                 f.intervals.resamples
             ),
@@ -67,10 +67,10 @@ pub fn caption(f: &Findings, file: &str) -> Option<(String, String)> {
                 h.csu_b_n
             ),
             format!(
-                "Mean score per CSU. CCGs served by {} averaged {}x the score of those served by {} \
+                "Mean score per CSU. CCGs served by {} averaged {} the score of those served by {} \
                  (95% interval {}); the two are highlighted.",
                 f.compare_csus.0,
-                approx(h.csu_ratio),
+                times(h.csu_ratio),
                 f.compare_csus.1,
                 ci(f.intervals.csu_ratio)
             ),
@@ -78,12 +78,12 @@ pub fn caption(f: &Findings, file: &str) -> Option<(String, String)> {
         "score_vs_population.png" => (
             format!(
                 "Scatter plot of composite score against registered population (log scale), one \
-                 point per CCG coloured by region; Spearman rho {:.2}.",
-                h.size.r
+                 point per CCG coloured by region; Spearman rho {}.",
+                fixed(h.size.r, 2)
             ),
             format!(
-                "Score against size: Spearman rho = {:.3}, {}: {}.",
-                h.size.r,
+                "Score against size: Spearman rho = {}, {}: {}.",
+                fixed(h.size.r, 3),
                 p_text(h.size.p_value),
                 relation(h.size.r, h.size.p_value, "larger")
             ),
@@ -91,12 +91,12 @@ pub fn caption(f: &Findings, file: &str) -> Option<(String, String)> {
         "score_vs_deprivation.png" => (
             format!(
                 "Scatter plot of composite score against the IMD 2010 deprivation score, one point per \
-                 CCG coloured by region; Spearman rho {:.2}.",
-                h.deprivation.r
+                 CCG coloured by region; Spearman rho {}.",
+                fixed(h.deprivation.r, 2)
             ),
             format!(
-                "Score against deprivation: Spearman rho = {:.3}, {}: {}.",
-                h.deprivation.r,
+                "Score against deprivation: Spearman rho = {}, {}: {}.",
+                fixed(h.deprivation.r, 3),
                 p_text(h.deprivation.p_value),
                 relation(h.deprivation.r, h.deprivation.p_value, "more deprived")
             ),

@@ -2,7 +2,7 @@
 //! drawn by `charts.rs` into the output directory. Independent charts are drawn on two threads.
 
 use crate::columns::{f64_slice, strings};
-use crate::format::approx;
+use crate::format::{fixed, times};
 use crate::model::REGIONS;
 use crate::render::charts::{self, Bar};
 use crate::stages::findings::Findings;
@@ -125,8 +125,8 @@ fn region_medians(dir: &Path, f: &Findings, note: &str) -> Result<()> {
     charts::labelled_bars(
         &dir.join(CHARTS[1]),
         &format!(
-            "Median composite score by NHS CB region: highest {}x the lowest",
-            approx(f.headline.median_ratio)
+            "Median composite score by NHS CB region: highest {} the lowest",
+            times(f.headline.median_ratio)
         ),
         &format!(
             "Median score (whiskers: bootstrap 95% interval, {} resamples)",
@@ -176,10 +176,10 @@ fn csu_scores(dir: &Path, f: &Findings, bars: &[Bar], note: &str) -> Result<()> 
     charts::horizontal_bars(
         &dir.join(CHARTS[2]),
         &format!(
-            "Mean composite score by CSU: {} vs {}, {}x",
+            "Mean composite score by CSU: {} vs {}, {}",
             short_csu(&f.compare_csus.0),
             short_csu(&f.compare_csus.1),
-            approx(f.headline.csu_ratio)
+            times(f.headline.csu_ratio)
         ),
         "Mean composite score per CCG (CCGs in brackets; orange: the two compared, with bootstrap 95% intervals; grey: no CSU)",
         bars,
@@ -201,8 +201,10 @@ fn scatters(dir: &Path, f: &Findings, pts: &Points, note: &str) -> Result<()> {
         &dir.join(CHARTS[3]),
         &charts::Scatter {
             title: &format!(
-                "Score vs registered population: Spearman rho = {:.2} (p = {:.2}), Pearson r = {:.2}",
-                h.size.r, h.size.p_value, h.size_pearson.r
+                "Score vs registered population: Spearman rho = {} (p = {}), Pearson r = {}",
+                fixed(h.size.r, 2),
+                fixed(h.size.p_value, 2),
+                fixed(h.size_pearson.r, 2)
             ),
             x_label: "Registered population, April-June 2013 (log scale)",
             y_label: &y_label,
@@ -215,8 +217,10 @@ fn scatters(dir: &Path, f: &Findings, pts: &Points, note: &str) -> Result<()> {
         &dir.join(CHARTS[4]),
         &charts::Scatter {
             title: &format!(
-                "Score vs deprivation: Spearman rho = {:.2} (p = {:.2}), Pearson r = {:.2}",
-                h.deprivation.r, h.deprivation.p_value, h.deprivation_pearson.r
+                "Score vs deprivation: Spearman rho = {} (p = {}), Pearson r = {}",
+                fixed(h.deprivation.r, 2),
+                fixed(h.deprivation.p_value, 2),
+                fixed(h.deprivation_pearson.r, 2)
             ),
             x_label: "IMD 2010 score (higher = more deprived)",
             y_label: &y_label,
@@ -327,10 +331,10 @@ fn area_team_medians(dir: &Path, f: &Findings, note: &str) -> Result<()> {
     charts::horizontal_bars(
         &dir.join(CHARTS[8]),
         &format!(
-            "Median score by NHS CB area team: regional ratio {}x, from {}x to {}x leaving one out",
-            approx(a.regional_ratio),
-            approx(a.teams.iter().map(|t| t.regional_ratio_without).fold(f64::INFINITY, f64::min)),
-            approx(a.teams.iter().map(|t| t.regional_ratio_without).fold(f64::NEG_INFINITY, f64::max)),
+            "Median score by NHS CB area team: regional ratio {}, from {} to {} leaving one out",
+            times(a.regional_ratio),
+            times(a.teams.iter().map(|t| t.regional_ratio_without).fold(f64::INFINITY, f64::min)),
+            times(a.teams.iter().map(|t| t.regional_ratio_without).fold(f64::NEG_INFINITY, f64::max)),
         ),
         "Median composite score of the area team's CCGs (CCGs in brackets; colour: region as in the other charts)",
         &bars,

@@ -1,7 +1,7 @@
 //! The report's document, section by section, from the findings value: one place for every
 //! sentence, table and caption that findings.md and report.html show.
 
-use crate::format::{approx, ci, num, p_text, pct};
+use crate::format::{approx, ci, fixed, num, p_text, pct, times};
 use crate::model::REGIONS;
 use crate::render::captions;
 use crate::render::document::{
@@ -234,7 +234,9 @@ fn claims_section(f: &Findings) -> Option<Section> {
 
 /// One claim's row. The correlations' intervals are given to two decimals, as in "Ours".
 fn claim_row(i: usize, c: &Claim, f: &Findings, total_is_published: bool) -> Vec<Vec<Inline>> {
+    // Undefined figures show as "–", as findings.json has them (null).
     let interval = match c.interval_95 {
+        Some((lo, hi)) if lo.is_nan() || hi.is_nan() => "–".into(),
         Some((lo, hi)) if matches!(i, 1 | 2) => format!("{lo:.2} to {hi:.2}"),
         Some(x) => ci(x),
         None => "–".into(),
@@ -250,7 +252,12 @@ fn claim_row(i: usize, c: &Claim, f: &Findings, total_is_published: bool) -> Vec
         vec![text(&c.published)],
         vec![text(&c.ours)],
         vec![text(interval)],
-        vec![text(c.p_value.map(p_text).unwrap_or_else(|| "–".into()))],
+        vec![text(
+            c.p_value
+                .filter(|p| p.is_finite())
+                .map(p_text)
+                .unwrap_or_else(|| "–".into()),
+        )],
         verdict_cell(&c.verdict),
         vec![text(format!("{}{fixed}", pct(c.reconstructed_ccg_share)))],
         vec![text(format!("{}{fixed}", pct(c.reconstructed_row_share)))],
@@ -377,7 +384,7 @@ fn decomposition_part(blocks: &mut Vec<Block>, f: &Findings) {
         .iter()
         .filter(|s| f.area_teams.is_some() || !s.level.starts_with("area team"))
         .map(|s| {
-            let interval = if d.resamples > 0 {
+            let interval = if d.resamples > 0 && s.ci_95.0.is_finite() && s.ci_95.1.is_finite() {
                 format!("bootstrap {} to {}, ", pct(s.ci_95.0), pct(s.ci_95.1))
             } else {
                 String::new()
@@ -432,24 +439,24 @@ fn adjusted_part(blocks: &mut Vec<Block>, f: &Findings) {
 fn csu_part(blocks: &mut Vec<Block>, f: &Findings) {
     let c = &f.csu_within_region;
     let mut text_ = format!(
-        "CSUs sit inside regions, so the headline comparison ({} over {}: {}x) mixes a CSU \
+        "CSUs sit inside regions, so the headline comparison ({} over {}: {}) mixes a CSU \
          difference with a regional one. Like with like, each against the other CSUs of its own \
          region:",
         f.compare_csus.0,
         f.compare_csus.1,
-        approx(f.headline.csu_ratio)
+        times(f.headline.csu_ratio)
     );
     for name in [&f.compare_csus.0, &f.compare_csus.1] {
         match c.rows.iter().filter(|r| &r.csu == name).max_by_key(|r| r.n_ccgs) {
             Some(r) => text_.push_str(&format!(
-                " {} (mean {}, {} CCGs) vs the other CSUs of {} (mean {}, {} CCGs): {}x, Mann–Whitney {};",
+                " {} (mean {}, {} CCGs) vs the other CSUs of {} (mean {}, {} CCGs): {}, Mann–Whitney {};",
                 r.csu,
                 approx(r.mean_score),
                 r.n_ccgs,
                 r.region,
                 approx(r.others_mean),
                 r.others_n,
-                approx(r.ratio_of_means),
+                times(r.ratio_of_means),
                 p_text(r.mann_whitney_p)
             )),
             None => text_.push_str(&format!(" {name}: no CCGs;")),
@@ -485,25 +492,25 @@ fn area_team_part(blocks: &mut Vec<Block>, f: &Findings) {
         });
     let mut text_ = format!(
         "The NHS CB assessed CCGs through {} area teams. Leaving out one area team at a time, the \
-         regional ratio (highest regional median over the lowest; {}x with every CCG) ranges from \
-         {}x to {}.",
+         regional ratio (highest regional median over the lowest; {} with every CCG) ranges from \
+         {} to {}.",
         a.teams.len(),
-        approx(a.regional_ratio),
-        approx(lo),
+        times(a.regional_ratio),
+        times(lo),
         if hi.is_finite() {
-            format!("{}x", approx(hi))
+            times(hi)
         } else {
             "infinity (without some area team a region's median is 0)".to_string()
         }
     );
     if let Some(t) = a.carrying_most() {
         text_.push_str(&format!(
-            " It falls furthest without {} ({}, {} CCGs, median {}): {}x, with {} lowest.",
+            " It falls furthest without {} ({}, {} CCGs, median {}): {}, with {} lowest.",
             t.name,
             t.region,
             t.n_ccgs,
             num(t.median_score),
-            approx(t.regional_ratio_without),
+            times(t.regional_ratio_without),
             t.lowest_region_without
         ));
     }
@@ -531,7 +538,7 @@ fn area_team_part(blocks: &mut Vec<Block>, f: &Findings) {
                     t.name.clone(),
                     t.n_ccgs.to_string(),
                     num(t.median_score),
-                    format!("{}x", approx(t.regional_ratio_without)),
+                    times(t.regional_ratio_without),
                 ]
             })
             .collect(),
@@ -600,8 +607,8 @@ fn robustness_section(f: &Findings) -> Option<Section> {
             for r in &f.robustness {
                 let figure = match k {
                     0 => pct(r.headline.share_with_conditions),
-                    1 => format!("rho {:.2}", r.headline.size.r),
-                    2 => format!("rho {:.2}", r.headline.deprivation.r),
+                    1 => format!("rho {}", fixed(r.headline.size.r, 2)),
+                    2 => format!("rho {}", fixed(r.headline.deprivation.r, 2)),
                     3 => {
                         let h = &r.headline;
                         let tie = if north_strictly_lowest(&h.region_medians, &h.region_n) {
@@ -609,9 +616,9 @@ fn robustness_section(f: &Findings) -> Option<Section> {
                         } else {
                             "; North not strictly lowest"
                         };
-                        format!("{}x{tie}", approx(h.median_ratio))
+                        format!("{}{tie}", times(h.median_ratio))
                     }
-                    _ => format!("{}x", approx(r.headline.csu_ratio)),
+                    _ => times(r.headline.csu_ratio),
                 };
                 row.push(vec![
                     verdict_badge(r.verdicts[k].label()),

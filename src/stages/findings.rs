@@ -1,7 +1,7 @@
 //! Stage 10: the findings value: every figure the reports show, gathered once. findings.md,
 //! findings.json, the charts and the tables are all rendered from it.
 
-use crate::format::{approx, num, p_text, pct};
+use crate::format::{approx, num, p_text, pct, times};
 use crate::io::calibration::CalibrationRecord;
 use crate::io::published::SourceFile;
 use crate::io::weights::Weights;
@@ -17,6 +17,7 @@ use crate::stages::resample::Intervals;
 use crate::stages::robustness::RobustnessRow;
 use crate::stages::sensitivity::Sensitivity;
 use crate::stages::significance::Significance;
+use crate::stats::Correlation;
 use polars::prelude::*;
 use serde::Serialize;
 
@@ -193,6 +194,22 @@ pub fn provenance_summary(
     })
 }
 
+/// A rank correlation with its interval and p, and Pearson's r, for a claim's "ours"; when
+/// the scores or the other measure do not vary, the correlation is undefined and says so.
+fn correlation_text(rank: &Correlation, linear: &Correlation) -> String {
+    if !rank.r.is_finite() || !rank.p_value.is_finite() {
+        return "undefined (Spearman's rho needs scores and values that vary)".into();
+    }
+    format!(
+        "Spearman rho = {:.3} (95% CI {:.2} to {:.2}), {}; Pearson r = {:.3}",
+        rank.r,
+        rank.ci_low,
+        rank.ci_high,
+        p_text(rank.p_value),
+        linear.r
+    )
+}
+
 /// Build the claim rows from the analysis results. (Long on purpose: one table of the five
 /// claims, each statement, published figure, our figure and criterion side by side, so a reader
 /// checks a claim in one place.)
@@ -221,10 +238,7 @@ pub fn claims(
         (
             "No relation between a CCG's conditions and its size.".into(),
             "no relation (no figure published)".into(),
-            format!(
-                "Spearman rho = {:.3} (95% CI {:.2} to {:.2}), {}; Pearson r = {:.3}",
-                h.size.r, h.size.ci_low, h.size.ci_high, p_text(h.size.p_value), h.size_pearson.r
-            ),
+            correlation_text(&h.size, &h.size_pearson),
             h.size.r,
             "holds if Spearman's rho of score with registered population is not significant at 5%".into(),
             Some(h.size.p_value),
@@ -233,14 +247,7 @@ pub fn claims(
         (
             "No relation to deprivation; more deprived areas did, if anything, slightly better.".into(),
             "no relation, slightly negative (no figure published)".into(),
-            format!(
-                "Spearman rho = {:.3} (95% CI {:.2} to {:.2}), {}; Pearson r = {:.3}",
-                h.deprivation.r,
-                h.deprivation.ci_low,
-                h.deprivation.ci_high,
-                p_text(h.deprivation.p_value),
-                h.deprivation_pearson.r
-            ),
+            correlation_text(&h.deprivation, &h.deprivation_pearson),
             h.deprivation.r,
             "holds unless score rises significantly (5%) with the IMD deprivation score".into(),
             Some(h.deprivation.p_value),
@@ -250,8 +257,8 @@ pub fn claims(
             "Four-fold variation between the median scores of the four regions, the North lowest.".into(),
             "about 4x, North of England lowest".into(),
             format!(
-                "{}x ({} median {} / {} median {}); lowest: {}",
-                approx(h.median_ratio),
+                "{} ({} median {} / {} median {}); lowest: {}",
+                times(h.median_ratio),
                 highest,
                 num(h.region_medians[h.highest_region]),
                 lowest,
@@ -267,8 +274,8 @@ pub fn claims(
             format!("CCGs served by {} had on average more than 30 times the severity-weighted conditions of those served by {}.", compare.0, compare.1),
             "more than 30x".into(),
             format!(
-                "{}x (mean {} over {} CCGs vs {} over {} CCGs)",
-                approx(h.csu_ratio),
+                "{} (mean {} over {} CCGs vs {} over {} CCGs)",
+                times(h.csu_ratio),
                 approx(h.csu_a_mean),
                 h.csu_a_n,
                 approx(h.csu_b_mean),
