@@ -54,7 +54,7 @@ browse() {
 browse --no-pdf-header-footer --print-to-pdf="$check/report.pdf"
 browse --screenshot="$check/desktop.png" --window-size=1280,2400
 browse --screenshot="$check/phone.png" --window-size=390,2400
-browse --screenshot="$check/top.png" --window-size=1000,1150
+browse --screenshot="$check/top.png" --window-size=1280,1250
 for f in report.pdf desktop.png phone.png top.png; do
     [ -s "$check/$f" ] || { echo "check-report: Chromium wrote no $f (see $check/chromium.log)" >&2; exit 1; }
 done
