@@ -587,32 +587,18 @@ fn reruns_on_the_default_data_are_byte_identical() {
     let out = common::tempdir().unwrap();
     let snapshot = |name: &str| {
         let dir = out.path().join(name);
-        let o = run(&[
+        let data = repo_data();
+        let mut args = vec![
             "analyse",
             "--data-dir",
-            repo_data().to_str().unwrap(),
+            data.to_str().unwrap(),
             "--output-dir",
             dir.to_str().unwrap(),
-            "--bootstrap",
-            "100",
-            "--permutations",
-            "100",
-            "--sensitivity-seeds",
-            "2",
-        ]);
+        ];
+        args.extend(common::QUICK);
+        let o = run(&args);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
-            .unwrap()
-            .flatten()
-            .map(|e| {
-                (
-                    e.file_name().to_string_lossy().into_owned(),
-                    std::fs::read(e.path()).unwrap(),
-                )
-            })
-            .collect();
-        files.sort();
-        files
+        common::snapshot(&dir)
     };
     let (a, b, c) = (snapshot("a"), snapshot("b"), snapshot("c"));
     assert!(a.len() >= 19, "{}", a.len());

@@ -382,18 +382,7 @@ fn the_report_on_the_default_data_cites_every_published_source() {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let tmp = common::tempdir().unwrap();
     let out = tmp.path().join("output");
-    analyse(
-        &repo.join("data"),
-        &out,
-        &[
-            "--bootstrap",
-            "100",
-            "--permutations",
-            "100",
-            "--sensitivity-seeds",
-            "2",
-        ],
-    );
+    analyse(&repo.join("data"), &out, &common::QUICK);
     let doc = check_report(&out);
     // Every source_url cell of every CSV in data/published/, read here with the csv crate.
     let methods = by_id(&doc, "methods");

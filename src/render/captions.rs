@@ -5,6 +5,7 @@ use crate::format::{approx, ci, fixed, num, p_text, pct, times};
 use crate::model::REGIONS;
 use crate::render::figures;
 use crate::stages::findings::Findings;
+use crate::stats::Correlation;
 
 /// (alt text, caption in light markup) for a chart, or None when the run does not draw it.
 pub fn caption(f: &Findings, file: &str) -> Option<(String, String)> {
@@ -75,31 +76,17 @@ pub fn caption(f: &Findings, file: &str) -> Option<(String, String)> {
                 ci(f.intervals.csu_ratio)
             ),
         ),
-        "score_vs_population.png" => (
-            format!(
-                "Scatter plot of composite score against registered population (log scale), one \
-                 point per CCG coloured by region; Spearman rho {}.",
-                fixed(h.size.r, 2)
-            ),
-            format!(
-                "Score against size: Spearman rho = {}, {}: {}.",
-                fixed(h.size.r, 3),
-                p_text(h.size.p_value),
-                relation(h.size.r, h.size.p_value, "larger")
-            ),
+        "score_vs_population.png" => scatter(
+            "registered population (log scale)",
+            "size",
+            &h.size,
+            "larger",
         ),
-        "score_vs_deprivation.png" => (
-            format!(
-                "Scatter plot of composite score against the IMD 2010 deprivation score, one point per \
-                 CCG coloured by region; Spearman rho {}.",
-                fixed(h.deprivation.r, 2)
-            ),
-            format!(
-                "Score against deprivation: Spearman rho = {}, {}: {}.",
-                fixed(h.deprivation.r, 3),
-                p_text(h.deprivation.p_value),
-                relation(h.deprivation.r, h.deprivation.p_value, "more deprived")
-            ),
+        "score_vs_deprivation.png" => scatter(
+            "the IMD 2010 deprivation score",
+            "deprivation",
+            &h.deprivation,
+            "more deprived",
         ),
         "funnel_population.png" => {
             let ((a95, b95), (a998, b998)) = f.funnel_outside;
@@ -206,6 +193,23 @@ pub fn caption(f: &Findings, file: &str) -> Option<(String, String)> {
         }
         _ => return None,
     })
+}
+
+/// (alt text, caption) of a scatter of score against `x` (`short`: the caption's name for it).
+fn scatter(x: &str, short: &str, rank: &Correlation, higher_x: &str) -> (String, String) {
+    (
+        format!(
+            "Scatter plot of composite score against {x}, one point per CCG coloured by region; \
+             Spearman rho {}.",
+            fixed(rank.r, 2)
+        ),
+        format!(
+            "Score against {short}: Spearman rho = {}, {}: {}.",
+            fixed(rank.r, 3),
+            p_text(rank.p_value),
+            relation(rank.r, rank.p_value, higher_x)
+        ),
+    )
 }
 
 /// A correlation in words: significant at 5% or not, and its direction.

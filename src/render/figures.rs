@@ -197,38 +197,44 @@ fn scatters(dir: &Path, f: &Findings, pts: &Points, note: &str) -> Result<()> {
     };
     let h = &f.headline;
     let y_label = score_label(f);
-    charts::scatter(
-        &dir.join(CHARTS[3]),
-        &charts::Scatter {
-            title: &format!(
-                "Score vs registered population: Spearman rho = {} (p = {}), Pearson r = {}",
-                fixed(h.size.r, 2),
-                fixed(h.size.p_value, 2),
-                fixed(h.size_pearson.r, 2)
-            ),
-            x_label: "Registered population, April-June 2013 (log scale)",
-            y_label: &y_label,
-            log_x: true,
-        },
-        &points(&pts.population),
-        note,
-    )?;
-    charts::scatter(
-        &dir.join(CHARTS[4]),
-        &charts::Scatter {
-            title: &format!(
-                "Score vs deprivation: Spearman rho = {} (p = {}), Pearson r = {}",
-                fixed(h.deprivation.r, 2),
-                fixed(h.deprivation.p_value, 2),
-                fixed(h.deprivation_pearson.r, 2)
-            ),
-            x_label: "IMD 2010 score (higher = more deprived)",
-            y_label: &y_label,
-            log_x: false,
-        },
-        &points(&pts.imd),
-        note,
-    )
+    // Score against size, then against deprivation: the same chart, another x.
+    let axes = [
+        (
+            CHARTS[3],
+            "registered population",
+            (&h.size, &h.size_pearson),
+            "Registered population, April-June 2013 (log scale)",
+            true,
+            &pts.population,
+        ),
+        (
+            CHARTS[4],
+            "deprivation",
+            (&h.deprivation, &h.deprivation_pearson),
+            "IMD 2010 score (higher = more deprived)",
+            false,
+            &pts.imd,
+        ),
+    ];
+    for (file, what, (rank, linear), x_label, log_x, x) in axes {
+        charts::scatter(
+            &dir.join(file),
+            &charts::Scatter {
+                title: &format!(
+                    "Score vs {what}: Spearman rho = {} (p = {}), Pearson r = {}",
+                    fixed(rank.r, 2),
+                    fixed(rank.p_value, 2),
+                    fixed(linear.r, 2)
+                ),
+                x_label,
+                y_label: &y_label,
+                log_x,
+            },
+            &points(x),
+            note,
+        )?;
+    }
+    Ok(())
 }
 
 fn funnel_plot(dir: &Path, f: &Findings, pts: &Points, note: &str) -> Result<()> {

@@ -58,6 +58,33 @@ pub const OUTPUTS: [&str; 16] = [
     "inputs.sha256",
 ];
 
+/// Resampling cut down for runs on the default data whose resampled figures a test does not
+/// read (seconds, not tens of seconds).
+pub const QUICK: [&str; 6] = [
+    "--bootstrap",
+    "100",
+    "--permutations",
+    "100",
+    "--sensitivity-seeds",
+    "2",
+];
+
+/// Every file in `dir` with its bytes, sorted by name.
+pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
 /// The hand-worked fixture (tests/fixtures/small).
 pub fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small")
