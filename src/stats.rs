@@ -33,6 +33,18 @@ pub fn quantile_sorted(v: &[f64], q: f64) -> f64 {
     v[lo] + (h - lo as f64) * (v[hi] - v[lo])
 }
 
+/// The 2.5% and 97.5% quantiles of bootstrap draws (a percentile interval). NaN draws (an
+/// undefined figure in that resample) are left out; infinite ratios sort last, so an interval
+/// can honestly end at infinity.
+pub fn percentile_interval_95(mut draws: Vec<f64>) -> (f64, f64) {
+    draws.retain(|x| !x.is_nan());
+    draws.sort_by(f64::total_cmp);
+    (
+        quantile_sorted(&draws, 0.025),
+        quantile_sorted(&draws, 0.975),
+    )
+}
+
 /// Median by selection (linear time: it runs inside every resample).
 pub fn median(x: &[f64]) -> f64 {
     median_in_place(&mut x.to_vec())

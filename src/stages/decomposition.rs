@@ -119,18 +119,11 @@ pub fn decomposition(
     }
     let levels = ["region", "area team within region", "CSU within region"];
     let shares = (0..3)
-        .map(|k| {
-            let mut d = std::mem::take(&mut draws[k]);
-            d.sort_by(f64::total_cmp);
-            Share {
-                level: levels[k].to_string(),
-                share: observed[k],
-                ci_95: (
-                    stats::quantile_sorted(&d, 0.025),
-                    stats::quantile_sorted(&d, 0.975),
-                ),
-                chance: chance[k],
-            }
+        .map(|k| Share {
+            level: levels[k].to_string(),
+            share: observed[k],
+            ci_95: stats::percentile_interval_95(std::mem::take(&mut draws[k])),
+            chance: chance[k],
         })
         .collect();
     Ok(Decomposition { resamples, shares })

@@ -136,7 +136,7 @@ pub fn median_of_counts(values: &[f64], counts: &[u64]) -> f64 {
 }
 
 /// Σ value · count / n.
-pub fn mean_of_counts(values: &[f64], counts: &[u64]) -> f64 {
+fn mean_of_counts(values: &[f64], counts: &[u64]) -> f64 {
     let n: u64 = counts.iter().sum();
     values
         .iter()
@@ -148,7 +148,7 @@ pub fn mean_of_counts(values: &[f64], counts: &[u64]) -> f64 {
 
 /// Counts of a resample with replacement of `d.len()` items from `d` (multinomial, drawn as a
 /// chain of binomials), written into `out`.
-pub fn resample_counts(d: &Distinct, rng: &mut impl Rng, out: &mut [u64]) {
+fn resample_counts(d: &Distinct, rng: &mut impl Rng, out: &mut [u64]) {
     let mut left = d.len();
     let mut weight_left = left;
     for (k, &m) in d.counts.iter().enumerate() {
@@ -268,9 +268,9 @@ mod tests {
 
     #[test]
     fn a_split_is_uniform_over_assignments() {
-        // Values {0, 1, 1, 2} split into two groups of 2: group 0 holds {0,1} with probability
-        // 4/6 (choose the 0 and one of the two 1s), {1,1} with 1/6, {0,2} 1/6 ... by hand:
-        // C(4,2) = 6 equally likely pairs: 01, 01, 02, 11, 12, 12.
+        // Values {0, 1, 1, 2} split into two groups of 2. By hand, C(4,2) = 6 equally likely
+        // pairs for group 0: 01, 01, 02, 11, 12, 12; so {0,1} has probability 2/6, {1,2} 2/6,
+        // {0,2} 1/6 and {1,1} 1/6.
         let d = Distinct::of(&[0.0, 1.0, 1.0, 2.0]);
         let mut rng = ChaCha8Rng::seed_from_u64(5);
         let mut out = vec![vec![0u64; 3]; 2];

@@ -14,11 +14,11 @@ pub struct Funnel {
 }
 
 /// z for two-sided 95% and 99.8% limits.
-pub const Z95: f64 = 1.959_964;
-pub const Z998: f64 = 3.090_232;
+const Z95: f64 = 1.959_964;
+const Z998: f64 = 3.090_232;
 
 /// Centre, scale σ and mean population n̄ of the funnel.
-pub fn funnel_parameters(population: &[f64], score: &[f64]) -> (f64, f64, f64) {
+fn funnel_parameters(population: &[f64], score: &[f64]) -> (f64, f64, f64) {
     let centre = stats::mean(score);
     let nbar = stats::mean(population);
     let scaled: Vec<f64> = population

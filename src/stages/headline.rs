@@ -116,18 +116,15 @@ pub fn judge(counts: &DataFrame, w: &Weights, compare: (&str, &str)) -> PolarsRe
 
 /// Ratio of highest to lowest median among regions that have CCGs, with their indices.
 pub fn median_spread(medians: &[f64; 4], n: &[usize; 4]) -> (usize, usize, f64) {
-    let present: Vec<usize> = (0..4).filter(|&r| n[r] > 0).collect();
-    if present.is_empty() {
+    // No allocation: this runs inside every bootstrap resample and permutation.
+    let present = || (0..4).filter(|&r| n[r] > 0);
+    let Some(lo) = present().min_by(|&a, &b| medians[a].total_cmp(&medians[b]).then(a.cmp(&b)))
+    else {
         return (0, 0, f64::NAN);
-    }
-    let lo = *present
-        .iter()
-        .min_by(|&&a, &&b| medians[a].total_cmp(&medians[b]).then(a.cmp(&b)))
-        .unwrap();
-    let hi = *present
-        .iter()
-        .max_by(|&&a, &&b| medians[a].total_cmp(&medians[b]).then(b.cmp(&a)))
-        .unwrap();
+    };
+    let hi = present()
+        .max_by(|&a, &b| medians[a].total_cmp(&medians[b]).then(b.cmp(&a)))
+        .expect("a region is present");
     (lo, hi, ratio(medians[hi], medians[lo]))
 }
 

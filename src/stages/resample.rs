@@ -23,16 +23,6 @@ pub struct Intervals {
     pub north_lowest_share: f64,
 }
 
-fn percentile_interval(mut v: Vec<f64>) -> (f64, f64) {
-    // Infinite ratios sort last (total order), so an interval can honestly end at infinity.
-    v.retain(|x| !x.is_nan());
-    v.sort_by(f64::total_cmp);
-    (
-        stats::quantile_sorted(&v, 0.025),
-        stats::quantile_sorted(&v, 0.975),
-    )
-}
-
 /// Bootstrap, resampling CCGs with replacement within each region (and within each compared
 /// CSU), by the cheaper exact sampler for these scores (`distinct::Sampler`).
 pub fn bootstrap(g: &Groups, resamples: usize, seed: u64, progress: &Progress) -> Intervals {
@@ -40,7 +30,7 @@ pub fn bootstrap(g: &Groups, resamples: usize, seed: u64, progress: &Progress) -
     bootstrap_by(g, resamples, seed, sampler, progress)
 }
 
-pub fn bootstrap_by(
+fn bootstrap_by(
     g: &Groups,
     resamples: usize,
     seed: u64,
@@ -80,11 +70,11 @@ pub fn bootstrap_by(
     }
     Intervals {
         resamples,
-        region_median: medians.map(percentile_interval),
-        median_ratio: percentile_interval(ratios),
-        csu_a_mean: percentile_interval(a_means),
-        csu_b_mean: percentile_interval(b_means),
-        csu_ratio: percentile_interval(csu_ratios),
+        region_median: medians.map(stats::percentile_interval_95),
+        median_ratio: stats::percentile_interval_95(ratios),
+        csu_a_mean: stats::percentile_interval_95(a_means),
+        csu_b_mean: stats::percentile_interval_95(b_means),
+        csu_ratio: stats::percentile_interval_95(csu_ratios),
         north_lowest_share: north_lowest as f64 / resamples.max(1) as f64,
     }
 }
@@ -110,9 +100,12 @@ mod tests {
             let i1 = bootstrap_by(&g, 200, 3, sampler, &Progress::default());
             let i2 = bootstrap_by(&g, 200, 3, sampler, &Progress::default());
             assert_eq!(format!("{i1:?}"), format!("{i2:?}"));
-            // Intervals of a median lie within the region's range.
-            assert!(i1.region_median[3].0 >= 4.0 && i1.region_median[3].1 <= 9.0);
-            assert!(i1.csu_b_mean.0 >= 0.0 && i1.csu_b_mean.1 <= 2.0);
+            // Each interval holds the sample's own figure and is not a single point (a
+            // resampler that drew from the wrong group, or never varied, would fail this).
+            let (lo, hi) = i1.region_median[3];
+            assert!(lo <= 8.0 && 8.0 <= hi && lo < hi, "{sampler:?} {lo} {hi}");
+            let (lo, hi) = i1.csu_b_mean;
+            assert!(lo <= 1.0 && 1.0 <= hi && lo < hi, "{sampler:?} {lo} {hi}");
         }
     }
 }

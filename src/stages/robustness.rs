@@ -49,7 +49,8 @@ pub fn robustness(
 }
 
 /// The CSU ratio counting only CCGs whose CSU assignment a source confirms (named or
-/// area-level); None when it is undefined.
+/// area-level); None when it is 0/0, infinite when only the second CSU's confirmed CCGs all
+/// score 0.
 pub fn confirmed_csu_ratio(
     counts: &DataFrame,
     w: &Weights,
