@@ -51,6 +51,11 @@ pub fn pct(x: f64) -> String {
     format!("{:.1}%", 100.0 * x)
 }
 
+/// `part` of `whole` as a percentage ("8.2%"); 0% of nothing.
+pub fn share(part: usize, whole: usize) -> String {
+    pct(part as f64 / whole.max(1) as f64)
+}
+
 /// A figure to `decimals` places for prose and titles; "undefined" for NaN (e.g. a rank
 /// correlation when every score is equal).
 pub fn fixed(v: f64, decimals: usize) -> String {
@@ -116,6 +121,7 @@ mod tests {
         assert_eq!(p_text(f64::NAN), "p undefined");
         assert_eq!(pct(f64::NAN), "undefined");
         assert_eq!(pct(0.796), "79.6%");
+        assert_eq!((share(5, 61), share(0, 0)), ("8.2%".into(), "0.0%".into()));
         assert_eq!(
             (fixed(-0.1294, 2), fixed(f64::NAN, 3)),
             ("-0.13".into(), "undefined".into())

@@ -144,11 +144,7 @@ fn windows_1252_and_utf16_read_the_same_as_utf8_and_say_so() {
     let plain = dir.path().join("plain");
     assert!(analyse(&data, &plain).status.success());
 
-    let cp1252: Vec<u8> = ccgs
-        .chars()
-        .map(|c| if c == '\u{2019}' { 0x92 } else { c as u8 })
-        .collect();
-    std::fs::write(data.join("ccgs.csv"), cp1252).unwrap();
+    std::fs::write(data.join("ccgs.csv"), common::to_cp1252(&ccgs)).unwrap();
     let conditions = std::fs::read_to_string(data.join("conditions.csv")).unwrap();
     let mut utf16 = vec![0xFF, 0xFE];
     utf16.extend(conditions.encode_utf16().flat_map(u16::to_le_bytes));

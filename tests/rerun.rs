@@ -27,10 +27,6 @@ fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/rerun.sh")
 }
 
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small")
-}
-
 /// The script needs flock(1) (util-linux); without it these tests print a note and pass.
 fn have_flock(test: &str) -> bool {
     let found = Command::new("bash")
@@ -61,7 +57,7 @@ impl Ws {
         let data = dir.path().join("data");
         std::fs::create_dir(&data).unwrap();
         for f in ["ccgs.csv", "conditions.csv", "weights.toml"] {
-            std::fs::copy(fixture().join(f), data.join(f)).unwrap();
+            std::fs::copy(common::fixture().join(f), data.join(f)).unwrap();
         }
         let tmp = dir.path().join("tmp");
         std::fs::create_dir(&tmp).unwrap();

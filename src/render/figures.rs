@@ -2,7 +2,7 @@
 //! drawn by `charts.rs` into the output directory. Independent charts are drawn on two threads.
 
 use crate::columns::{f64_slice, strings};
-use crate::format::{fixed, times};
+use crate::format::{fixed, p_text, times};
 use crate::model::REGIONS;
 use crate::render::charts::{self, Bar};
 use crate::stages::findings::Findings;
@@ -221,9 +221,9 @@ fn scatters(dir: &Path, f: &Findings, pts: &Points, note: &str) -> Result<()> {
             &dir.join(file),
             &charts::Scatter {
                 title: &format!(
-                    "Score vs {what}: Spearman rho = {} (p = {}), Pearson r = {}",
+                    "Score vs {what}: Spearman rho = {} ({}), Pearson r = {}",
                     fixed(rank.r, 2),
-                    fixed(rank.p_value, 2),
+                    p_text(rank.p_value),
                     fixed(linear.r, 2)
                 ),
                 x_label,
@@ -339,8 +339,8 @@ fn area_team_medians(dir: &Path, f: &Findings, note: &str) -> Result<()> {
         &format!(
             "Median score by NHS CB area team: regional ratio {}, from {} to {} leaving one out",
             times(a.regional_ratio),
-            times(a.teams.iter().map(|t| t.regional_ratio_without).fold(f64::INFINITY, f64::min)),
-            times(a.teams.iter().map(|t| t.regional_ratio_without).fold(f64::NEG_INFINITY, f64::max)),
+            times(a.ratio_range().0),
+            times(a.ratio_range().1),
         ),
         "Median composite score of the area team's CCGs (CCGs in brackets; colour: region as in the other charts)",
         &bars,

@@ -1,14 +1,8 @@
 //! findings.md: the report's document (`sections.rs`) written as Markdown.
 
 use crate::render::document::{Block, Document, Inline};
-use crate::render::sections;
-use crate::stages::findings::Findings;
 
-/// findings.md: the report an analyst reads first in a terminal or an editor.
-pub fn findings_markdown(f: &Findings) -> String {
-    markdown(&sections::document(f))
-}
-
+/// findings.md: the report's document as Markdown, for a terminal or an editor.
 pub fn markdown(doc: &Document) -> String {
     let mut md = format!("# {}\n\n", doc.title);
     doc.banner.iter().for_each(|b| block(&mut md, b));

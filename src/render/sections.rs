@@ -1,7 +1,7 @@
 //! The report's document, section by section, from the findings value: one place for every
 //! sentence, table and caption that findings.md and report.html show.
 
-use crate::format::{approx, ci, fixed, num, p_text, pct, times};
+use crate::format::{self, approx, ci, fixed, num, p_text, pct, times};
 use crate::model::REGIONS;
 use crate::render::captions;
 use crate::render::document::{
@@ -94,7 +94,7 @@ fn banner(f: &Findings) -> Vec<Block> {
     let p = &f.provenance;
     let wholly = p.ccgs_reconstructed;
     let partly = p.n_ccgs - p.ccgs_published;
-    let share = |a: usize, b: usize| pct(a as f64 / b.max(1) as f64);
+    let share = format::share;
     let mut blocks = vec![];
     if wholly == 0 && p.condition_rows_reconstructed == 0 {
         blocks.push(para(
@@ -365,13 +365,7 @@ fn calibration_part(blocks: &mut Vec<Block>, f: &Findings) {
         &["Test", "Rejected at 5%", "Rate"],
         c.rejections
             .iter()
-            .map(|(test, r, n)| {
-                vec![
-                    test.clone(),
-                    format!("{r} of {n}"),
-                    pct(*r as f64 / (*n).max(1) as f64),
-                ]
-            })
+            .map(|(test, r, n)| vec![test.clone(), format!("{r} of {n}"), format::share(*r, *n)])
             .collect(),
     ));
 }
@@ -481,15 +475,7 @@ fn area_team_part(blocks: &mut Vec<Block>, f: &Findings) {
     let Some(a) = &f.area_teams else {
         return;
     };
-    let (lo, hi) = a
-        .teams
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), t| {
-            (
-                l.min(t.regional_ratio_without),
-                h.max(t.regional_ratio_without),
-            )
-        });
+    let (lo, hi) = a.ratio_range();
     let mut text_ = format!(
         "The NHS CB assessed CCGs through {} area teams. Leaving out one area team at a time, the \
          regional ratio (highest regional median over the lowest; {} with every CCG) ranges from \
@@ -678,7 +664,7 @@ fn published_only_section(f: &Findings) -> Option<Section> {
                         r.clone(),
                         n.to_string(),
                         d.to_string(),
-                        pct(*d as f64 / (*n).max(1) as f64),
+                        format::share(*d, *n),
                     ]
                 })
                 .collect(),
@@ -716,7 +702,7 @@ fn published_only_section(f: &Findings) -> Option<Section> {
             c.north_ccgs,
             c.rest_conditional,
             c.rest_ccgs,
-            pct(c.rest_conditional as f64 / c.rest_ccgs.max(1) as f64),
+            format::share(c.rest_conditional, c.rest_ccgs),
             p_text(c.fisher_p)
         )));
     }
@@ -800,7 +786,7 @@ fn later_by_region(blocks: &mut Vec<Block>, l: &LaterRatings) {
                         REGIONS[k].to_string(),
                         r.rated[k].to_string(),
                         r.in_category[k].to_string(),
-                        pct(r.in_category[k] as f64 / r.rated[k].max(1) as f64),
+                        format::share(r.in_category[k], r.rated[k]),
                         p_text(r.holm_p_each_vs_rest[k]),
                     ]
                 })

@@ -40,6 +40,19 @@ impl AreaTeams {
                 .then(a.area_team.cmp(&b.area_team))
         })
     }
+
+    /// The smallest and largest regional ratio leaving out one area team (undefined ratios
+    /// skipped; infinite when without some team a region's median is 0).
+    pub fn ratio_range(&self) -> (f64, f64) {
+        self.teams
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), t| {
+                (
+                    l.min(t.regional_ratio_without),
+                    h.max(t.regional_ratio_without),
+                )
+            })
+    }
 }
 
 /// Per area team, from the scored table (None when the CCGs carry no area team). `names`

@@ -85,6 +85,18 @@ pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     v
 }
 
+/// Text as Excel on Windows saves it (Windows-1252): ASCII, and the curly apostrophe as 0x92;
+/// any other character is a mistake in the test.
+pub fn to_cp1252(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| match c {
+            '\u{2019}' => 0x92,
+            c if c.is_ascii() => c as u8,
+            c => panic!("{c} has no place in these tests' Windows-1252"),
+        })
+        .collect()
+}
+
 /// The hand-worked fixture (tests/fixtures/small).
 pub fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small")
