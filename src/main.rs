@@ -38,16 +38,16 @@ enum Command {
         #[arg(long)]
         weights: Option<PathBuf>,
         /// Seed for bootstrap and permutation tests.
-        #[arg(long, default_value_t = 2013)]
+        #[arg(long, default_value_t = pipeline::DEFAULT_SEED)]
         seed: u64,
         /// Bootstrap resamples for the 95% intervals.
-        #[arg(long, default_value_t = 2000)]
+        #[arg(long, default_value_t = pipeline::DEFAULT_BOOTSTRAP)]
         bootstrap: usize,
         /// Shuffles of region labels for the permutation test.
-        #[arg(long, default_value_t = 10_000)]
+        #[arg(long, default_value_t = pipeline::DEFAULT_PERMUTATIONS)]
         permutations: usize,
         /// Reconstruction seeds for the sensitivity stage (0 to skip; needs DATA_DIR/published/).
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, default_value_t = pipeline::DEFAULT_SENSITIVITY_SEEDS)]
         sensitivity_seeds: usize,
         /// First CSU of the comparison (as named in ccgs.csv).
         #[arg(long, default_value = ccg_divide::stages::headline::DEFAULT_CSU_A)]
@@ -235,7 +235,12 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             );
             let r = commands::calibration::run(&data_dir, seeds, permutations, &command)?;
             let path = data_dir.join(ccg_divide::io::calibration::FILE);
-            std::fs::write(&path, serde_json::to_string_pretty(&r)? + "\n")?;
+            // Atomically: an interrupted run leaves the previous record whole.
+            ccg_divide::io::write::replace_file(
+                &data_dir,
+                ccg_divide::io::calibration::FILE,
+                &(serde_json::to_string_pretty(&r)? + "\n"),
+            )?;
             for (test, rejected, n) in &r.rejections {
                 println!("  {test:<48} rejected {rejected} of {n}");
             }

@@ -27,6 +27,13 @@ use anyhow::Result;
 use polars::prelude::*;
 use std::path::PathBuf;
 
+/// `analyse`'s defaults, shared by the command line and `command_line` (which leaves a default
+/// out of the reproducing command, so the two must agree).
+pub const DEFAULT_SEED: u64 = 2013;
+pub const DEFAULT_BOOTSTRAP: usize = 2000;
+pub const DEFAULT_PERMUTATIONS: usize = 10_000;
+pub const DEFAULT_SENSITIVITY_SEEDS: usize = 20;
+
 #[derive(Debug, Clone)]
 pub struct AnalyseOptions {
     pub data_dir: PathBuf,
@@ -54,10 +61,10 @@ impl AnalyseOptions {
                 headline::DEFAULT_CSU_A.into(),
                 headline::DEFAULT_CSU_B.into(),
             ),
-            seed: 2013,
-            bootstrap: 2000,
-            permutations: 10_000,
-            sensitivity_seeds: 20,
+            seed: DEFAULT_SEED,
+            bootstrap: DEFAULT_BOOTSTRAP,
+            permutations: DEFAULT_PERMUTATIONS,
+            sensitivity_seeds: DEFAULT_SENSITIVITY_SEEDS,
             progress: Progress::default(),
         }
     }
@@ -75,7 +82,7 @@ impl AnalyseOptions {
         flag(
             "data-dir",
             self.data_dir.display().to_string(),
-            "data".into(),
+            defaults.data_dir.display().to_string(),
         );
         if let Some(w) = &self.weights {
             flag("weights", w.display().to_string(), String::new());
@@ -257,6 +264,11 @@ pub fn compute(
         ),
         None => (None, None),
     };
+    // Every file the run read, published facts included, so a rerun can tell if any changed.
+    let read = inputs
+        .files
+        .iter()
+        .chain(published.iter().flat_map(|p| &p.files));
     let population = crate::columns::f64_slice(&scored.ccgs, "population")?;
     let score = crate::columns::f64_slice(&scored.ccgs, "composite_score")?;
     let findings = Findings {
@@ -284,11 +296,7 @@ pub fn compute(
         area_teams: area_teams::area_teams(&scored.ccgs, &inputs.area_team_names)?,
         adjusted_region: adjusted::adjusted_region(&scored.ccgs)?,
         calibration: inputs.calibration.clone().map(|r| {
-            let read = inputs
-                .files
-                .iter()
-                .chain(published.iter().flat_map(|p| &p.files));
-            let stale = r.inputs_sha256 != crate::io::calibration::input_hashes(read);
+            let stale = r.inputs_sha256 != crate::io::calibration::input_hashes(read.clone());
             (r, stale)
         }),
         decomposition: decomposition::decomposition(
@@ -308,11 +316,7 @@ pub fn compute(
         seed: opts.seed,
         run: findings::RunRecord {
             command: opts.command_line(),
-            // Every file the run read, published facts included, so a rerun can tell if any changed.
-            inputs: inputs
-                .files
-                .iter()
-                .chain(published.iter().flat_map(|p| &p.files))
+            inputs: read
                 .map(|x| (x.path.display().to_string(), x.sha256.clone()))
                 .collect(),
             sources: published.map(Published::sources).unwrap_or_default(),
@@ -429,4 +433,27 @@ pub fn write_outputs(
     out.write("report.html", html::report_html(&doc, &charts)?)?;
     clock.lap("findings.md + report.html");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reproducing_command_names_the_seed_and_every_option_changed() {
+        let mut o = AnalyseOptions::new("data", "elsewhere");
+        assert_eq!(
+            o.command_line(),
+            "cargo run --release -- analyse --seed 2013"
+        );
+        o.data_dir = "my data".into();
+        o.weights = Some("w's.toml".into());
+        o.permutations = 500;
+        o.compare.1 = "NHS South CSU".into();
+        assert_eq!(
+            o.command_line(),
+            "cargo run --release -- analyse --data-dir 'my data' --weights 'w'\\''s.toml' \
+             --csu-b 'NHS South CSU' --seed 2013 --permutations 500"
+        );
+    }
 }

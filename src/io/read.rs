@@ -235,7 +235,11 @@ pub fn load(data_dir: &Path, weights: Option<&Path>) -> Result<Inputs, InputErro
         .unwrap_or_else(|| data_dir.join(WEIGHTS_FILE));
     let weights = read_hashed(&weights_path, &mut files, Weights::parse_bytes)?;
     let area_team_names = if data_dir.join(AREA_TEAMS_FILE).exists() {
-        read_hashed(&data_dir.join(AREA_TEAMS_FILE), &mut files, read_area_teams)?
+        read_hashed(
+            &data_dir.join(AREA_TEAMS_FILE),
+            &mut files,
+            |path, bytes| read_table_file(path, bytes, &mut notes, read_area_teams),
+        )?
     } else {
         HashMap::new()
     };
@@ -342,12 +346,6 @@ fn fast_frame(
     Ok(frame.ok())
 }
 
-/// A text column as read (fields padded with whitespace never reach the fast path: see
-/// `table::is_plain_csv`); an empty field reads as null.
-fn text(name: &str) -> Expr {
-    col(name)
-}
-
 /// A column that must hold one of `allowed` exactly: null where it does not.
 fn one_of(value: Expr, allowed: &[&str]) -> Expr {
     allowed
@@ -414,17 +412,17 @@ fn region_index(region: Expr) -> Expr {
 fn typed_ccgs(raw: &DataFrame) -> PolarsResult<Option<DataFrame>> {
     let has = |c: &str| raw.column(c).is_ok();
     let basis = if has("csu_basis") {
-        text("csu_basis")
+        col("csu_basis")
     } else {
         lit("unknown")
     };
     let wave = if has("wave") {
-        text("wave")
+        col("wave")
     } else {
         lit(NULL).cast(DataType::String)
     };
     let team = if has("area_team") {
-        text("area_team").fill_null(lit(""))
+        col("area_team").fill_null(lit(""))
     } else {
         lit("")
     };
@@ -432,19 +430,19 @@ fn typed_ccgs(raw: &DataFrame) -> PolarsResult<Option<DataFrame>> {
         .clone()
         .lazy()
         .select([
-            text("ods_code").alias("ods_code"),
-            text("name").alias("name"),
-            text("region").alias("region"),
-            region_index(text("region")).alias("region_index"),
-            text("csu").alias("csu"),
+            col("ods_code").alias("ods_code"),
+            col("name").alias("name"),
+            col("region").alias("region"),
+            region_index(col("region")).alias("region_index"),
+            col("csu").alias("csu"),
             basis.clone().alias("csu_basis"),
             one_of(basis.clone(), &["named", "area"]).alias("csu_confirmed"),
             team.alias("area_team"),
-            text("population")
+            col("population")
                 .cast(DataType::UInt64)
                 .cast(DataType::Float64)
                 .alias("population"),
-            text("imd_score").cast(DataType::Float64).alias("imd_score"),
+            col("imd_score").cast(DataType::Float64).alias("imd_score"),
             wave.clone().cast(DataType::Int32).alias("wave"),
             one_of(basis, &CSU_BASES).alias("basis_ok"),
             wave.clone()
@@ -566,18 +564,18 @@ fn typed_condition_columns(
     every_spelling: bool,
 ) -> PolarsResult<Option<DataFrame>> {
     let provenance = if raw.column("provenance").is_ok() {
-        text("provenance")
+        col("provenance")
     } else {
         lit("published")
     };
     let (level, direction) = if every_spelling {
         (
-            mapped(text("support_level"), &LEVEL_SPELLINGS),
-            mapped(text("legal_direction"), &BOOLEAN_SPELLINGS).cast(DataType::Boolean),
+            mapped(col("support_level"), &LEVEL_SPELLINGS),
+            mapped(col("legal_direction"), &BOOLEAN_SPELLINGS).cast(DataType::Boolean),
         )
     } else {
-        let digits = text("support_level").cast(DataType::Int32);
-        let d = text("legal_direction");
+        let digits = col("support_level").cast(DataType::Int32);
+        let d = col("legal_direction");
         (
             when(
                 digits
@@ -598,8 +596,8 @@ fn typed_condition_columns(
         .clone()
         .lazy()
         .select([
-            text("ods_code").alias("ods_code"),
-            text("criterion").fill_null(lit("")).alias("criterion"),
+            col("ods_code").alias("ods_code"),
+            col("criterion").fill_null(lit("")).alias("criterion"),
             level.alias("support_level"),
             direction.alias("legal_direction"),
             provenance

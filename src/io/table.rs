@@ -330,11 +330,6 @@ impl Table {
             value: &row.fields[col],
         }
     }
-
-    /// An error located at a row (no particular column).
-    pub fn row_error(&self, row: &Row, message: impl Into<String>) -> InputError {
-        InputError::at(&self.path, row.line, message)
-    }
 }
 
 /// One value with its position, with typed parsers that produce located errors.
