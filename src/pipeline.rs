@@ -252,7 +252,7 @@ pub fn compute(
     clock.lap("significance (permutations)");
     let intervals = bootstrap(&groups, opts.bootstrap, opts.seed, &opts.progress);
     clock.lap("bootstrap");
-    let robustness = robustness(&counts, w, compare)?;
+    let robustness = robustness(&counts, w, &headline, compare)?;
     let confirmed = confirmed_csu_ratio(&counts, w, compare)?;
     clock.lap("robustness");
     let sensitivity = sensitivity_stage(inputs, published, opts)?;

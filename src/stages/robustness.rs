@@ -15,13 +15,21 @@ pub struct RobustnessRow {
     pub verdicts: [Verdict; 5],
 }
 
+/// Every scheme of `Weights::alternatives(default)`; the first is `default` itself, whose
+/// figures `headline` already holds (not scored a second time).
 pub fn robustness(
     counts: &DataFrame,
     default: &Weights,
+    headline: &Headline,
     compare: (&str, &str),
 ) -> PolarsResult<Vec<RobustnessRow>> {
     let row = |w: Weights| -> PolarsResult<RobustnessRow> {
-        let h = judge(counts, &w, compare)?;
+        let is_default = w.levels == default.levels && w.legal_direction == default.legal_direction;
+        let h = if is_default {
+            headline.clone()
+        } else {
+            judge(counts, &w, compare)?
+        };
         Ok(RobustnessRow {
             scheme: w.name.clone(),
             verdicts: verdicts(&h, compare),
