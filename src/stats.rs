@@ -248,6 +248,21 @@ pub fn fisher_exact(a: u64, b: u64, c: u64, d: u64) -> f64 {
     fishers_exact(&[a, b, c, d], Alternative::TwoSided).unwrap_or(f64::NAN)
 }
 
+/// Fisher's exact test of one group against the rest: `k[g]` of `n[g]` in the group against
+/// the other groups' `k` of `n` together (a region against the other regions, say).
+pub fn fisher_group_vs_rest(k: &[usize], n: &[usize], g: usize) -> f64 {
+    let (k_rest, n_rest) = (
+        k.iter().sum::<usize>() - k[g],
+        n.iter().sum::<usize>() - n[g],
+    );
+    fisher_exact(
+        k[g] as u64,
+        (n[g] - k[g]) as u64,
+        k_rest as u64,
+        (n_rest - k_rest) as u64,
+    )
+}
+
 /// A permutation p-value, (1 + hits) / (1 + shuffles). The shuffles are split into two fixed
 /// halves, each with its own seeded stream, run on two threads: the count is the same whatever
 /// the scheduling. `hits(rng, count)` does `count` shuffles and says how many reached the
@@ -459,6 +474,16 @@ mod tests {
         let (e, l, h) = odds_ratio_exact(0, 15, 26, 168);
         assert_eq!((e, l), (0.0, 0.0));
         assert!((h / 1.9401821293734398 - 1.0).abs() < 1e-6, "{h}");
+    }
+
+    #[test]
+    fn one_group_against_the_rest() {
+        // Group 0 holds the one "yes" among four groups of one: [[1, 0], [0, 3]]; with one
+        // "yes" in four, P(it falls in group 0) = 1/4, and the other table (3/4) is more
+        // likely, so the two-sided p is 1/4.
+        assert!((fisher_group_vs_rest(&[1, 0, 0, 0], &[1, 1, 1, 1], 0) - 0.25).abs() < 1e-12);
+        // Group 1 against the rest: [[0, 1], [1, 2]], which is the likelier table: p = 1.
+        assert!((fisher_group_vs_rest(&[1, 0, 0, 0], &[1, 1, 1, 1], 1) - 1.0).abs() < 1e-12);
     }
 
     #[test]

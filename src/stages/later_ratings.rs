@@ -172,19 +172,9 @@ fn region_rates(c: &Category, b: &Bodies, rated: &BTreeSet<usize>) -> RegionRate
             k[*r] += usize::from(rated.contains(&i));
         }
     }
-    let vs_rest = |r: usize| {
-        let (rn, rk) = (
-            n.iter().sum::<usize>() - n[r],
-            k.iter().sum::<usize>() - k[r],
-        );
-        stats::fisher_exact(
-            k[r] as u64,
-            (n[r] - k[r]) as u64,
-            rk as u64,
-            (rn - rk) as u64,
-        )
-    };
-    let raw: Vec<f64> = (0..4).map(vs_rest).collect();
+    let raw: Vec<f64> = (0..4)
+        .map(|r| stats::fisher_group_vs_rest(&k, &n, r))
+        .collect();
     let holm = stats::holm(&raw);
     RegionRates {
         year: c.year.clone(),

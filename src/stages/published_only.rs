@@ -61,14 +61,7 @@ pub fn published_only(p: &Published, counts: &DataFrame) -> PolarsResult<Publish
         n_region[*r] += 1;
     }
     let directed = by_region(&at_authorisation);
-    let north_d = directed[0] as u64;
-    let rest_d: u64 = directed[1..].iter().sum::<usize>() as u64;
-    let fisher = crate::stats::fisher_exact(
-        north_d,
-        n_region[0] as u64 - north_d,
-        rest_d,
-        n_region[1..].iter().sum::<usize>() as u64 - rest_d,
-    );
+    let fisher = crate::stats::fisher_group_vs_rest(&directed, &n_region, 0);
     let mut reviews = vec![(
         "Authorisation (Dec 2012-Mar 2013)".to_string(),
         at_authorisation.len(),
@@ -120,12 +113,7 @@ fn conditional_may2014(p: &Published, n_region: &[usize; 4]) -> Option<Condition
                 north_ccgs: north_n,
                 rest_conditional: rw,
                 rest_ccgs: rest_n,
-                fisher_p: crate::stats::fisher_exact(
-                    nw as u64,
-                    (north_n - nw) as u64,
-                    rw as u64,
-                    (rest_n - rw) as u64,
-                ),
+                fisher_p: crate::stats::fisher_group_vs_rest(&[nw, rw], &[north_n, rest_n], 0),
             })
         }
         _ => None,
