@@ -3,6 +3,7 @@
 
 pub mod adjusted;
 pub mod area_teams;
+pub mod bounds;
 pub mod counts;
 pub mod csu_within_region;
 pub mod data_checks;

@@ -1,0 +1,374 @@
+//! Every bound against brute force: a fixture of six CCGs (two regions, two CSUs, two waves,
+//! one directed CCG, Midlands and East's totals binding) small enough to list every dataset
+//! that agrees with its published facts, checked here with rules written out independently.
+
+use super::record::{Assumptions, Record};
+use super::*;
+use crate::io::published::{Aggregate, Outcome, Published};
+use crate::stages::fixtures::ccg;
+
+const NORTH: &str = "North of England";
+const ME: &str = "Midlands and East of England";
+
+fn agg(scope: &str, metric: &str, value: u32) -> Aggregate {
+    Aggregate {
+        scope: scope.into(),
+        metric: metric.into(),
+        value: value.to_string(),
+        source_url: String::new(),
+    }
+}
+
+fn fixture() -> (Vec<crate::model::Ccg>, Published) {
+    let mut ccgs = vec![];
+    for (code, region, csu) in [
+        ("A", NORTH, "X"),
+        ("B", NORTH, "X"),
+        ("C", NORTH, "X"),
+        ("D", ME, "Y"),
+        ("E", ME, "Y"),
+        ("F", ME, "Y"),
+    ] {
+        ccgs.push(ccg(code, region, csu, "", 100, 10.0));
+    }
+    ccgs[0].wave = Some(1);
+    let mut aggregates = vec![];
+    for (w, [size, full, with, dir]) in [
+        (1, [3, 1, 2, 0]),
+        (2, [3, 1, 2, 1]),
+        (3, [0; 4]),
+        (4, [0; 4]),
+    ] {
+        let s = format!("wave{w}");
+        aggregates.extend([
+            agg(&s, "ccgs", size),
+            agg(&s, "fully_authorised", full),
+            agg(&s, "with_conditions", with),
+            agg(&s, "legal_directions", dir),
+        ]);
+    }
+    aggregates.extend([
+        agg("wave1", "ccgs_with_level3", 1),
+        agg("wave1", "max_conditions", 2),
+        agg("wave1", "max_support_level", 3),
+        agg("wave2", "max_conditions", 2),
+        agg("wave2", "max_conditions_no_directions", 2),
+        agg("wave2_no_directions", "max_support_level", 2),
+        agg("all", "ccgs", 6),
+        agg("all", "fully_authorised", 2),
+        agg("all", "with_conditions", 4),
+        agg("all", "with_legal_directions", 1),
+        agg("region_midlands_and_east_of_england", "ccgs", 3),
+        agg(
+            "region_midlands_and_east_of_england",
+            "avg_conditions_per_ccg",
+            1,
+        ),
+        agg(
+            "region_midlands_and_east_of_england",
+            "number_of_legal_directions",
+            1,
+        ),
+    ]);
+    let outcomes = vec![Outcome {
+        ods_code: "F".into(),
+        name: "F CCG".into(),
+        conditions: None,
+        legal_direction: true,
+        top_level: Some(4),
+        level_iv_or_higher: None,
+        source_url: String::new(),
+    }];
+    let p = Published {
+        dir: "fixture".into(),
+        aggregates,
+        outcomes,
+        itemised: vec![],
+        facts: vec![],
+        later: Default::default(),
+        csu_evidence_sources: vec![],
+        files: vec![],
+    };
+    (ccgs, p)
+}
+
+/// One CCG's possible outcomes under the rules, written out afresh: (wave, rows as (level, directed)).
+fn outcomes_of(code: &str, directed: bool, known_wave: Option<u8>) -> Vec<(u8, Vec<(u8, bool)>)> {
+    let items: Vec<(u8, bool)> = (1..=6u8).flat_map(|l| [(l, false), (l, true)]).collect();
+    let mut sets: Vec<Vec<(u8, bool)>> = vec![vec![]];
+    for i in 0..items.len() {
+        sets.push(vec![items[i]]);
+        for j in i..items.len() {
+            sets.push(vec![items[i], items[j]]);
+        }
+    }
+    let mut out = vec![];
+    for wave in [1u8, 2] {
+        if known_wave.is_some_and(|w| w != wave) {
+            continue;
+        }
+        for rows in &sets {
+            let n_dir = rows.iter().filter(|r| r.1).count();
+            let ok_rules = rows.iter().all(|&(l, d)| (!d || l >= 4) && (d || l <= 4))
+                && (directed == (n_dir > 0));
+            // Wave 1: levels I-III; wave 2: undirected CCGs levels I-II; at most 2 conditions.
+            let ok_wave = rows.len() <= 2
+                && match wave {
+                    1 => rows.iter().all(|r| r.0 <= 3),
+                    _ => directed || rows.iter().all(|r| r.0 <= 2),
+                };
+            // F: the highest level is IV.
+            let ok_facts = code != "F" || rows.iter().map(|r| r.0).max() == Some(4);
+            if ok_rules && ok_wave && ok_facts {
+                out.push((wave, rows.clone()));
+            }
+        }
+    }
+    out
+}
+
+struct Range {
+    lo: f64,
+    hi: f64,
+}
+
+impl Range {
+    fn add(&mut self, v: f64) {
+        if !v.is_nan() {
+            self.lo = self.lo.min(v);
+            self.hi = self.hi.max(v);
+        }
+    }
+}
+
+#[test]
+fn every_bound_matches_brute_force_over_every_consistent_dataset() {
+    let (ccgs, p) = fixture();
+    let rec = Record::new(&ccgs, &p, Assumptions::PublishedOnly).unwrap();
+    let w = Weights::doubling();
+    let b = bounds(&rec, &w, ("Y", "X"));
+    let per: Vec<Vec<(u8, Vec<(u8, bool)>)>> = ccgs
+        .iter()
+        .map(|c| outcomes_of(&c.ods_code, c.ods_code == "F", c.wave))
+        .collect();
+    let new = || Range {
+        lo: f64::INFINITY,
+        hi: f64::NEG_INFINITY,
+    };
+    let (mut north, mut me, mut x, mut y, mut csu, mut spread) =
+        (new(), new(), new(), new(), new(), new());
+    let (mut holds4, mut fails4, mut holds5, mut fails5, mut consistent) = (0, 0, 0, 0, 0u64);
+    let mut idx = [0usize; 6];
+    'all: loop {
+        let pick: Vec<&(u8, Vec<(u8, bool)>)> = (0..6).map(|i| &per[i][idx[i]]).collect();
+        // Published counts per wave, level III in wave 1, Midlands and East's totals.
+        let mut ok = true;
+        for (wave, [size, full, dir]) in [(1u8, [3, 1, 0]), (2, [3, 1, 1])] {
+            let m: Vec<_> = pick.iter().filter(|o| o.0 == wave).collect();
+            ok &= m.len() == size
+                && m.iter().filter(|o| o.1.is_empty()).count() == full
+                && m.iter().filter(|o| o.1.iter().any(|r| r.1)).count() == dir;
+        }
+        ok &= pick
+            .iter()
+            .filter(|o| o.0 == 1 && !o.1.iter().any(|r| r.1) && o.1.iter().any(|r| r.0 == 3))
+            .count()
+            == 1;
+        let me_rows: usize = pick[3..].iter().map(|o| o.1.len()).sum();
+        let me_dirs: usize = pick[3..]
+            .iter()
+            .map(|o| o.1.iter().filter(|r| r.1).count())
+            .sum();
+        // An average of 1 over 3 CCGs, rounded: 1.5 <= total / 3 ... total in 2..=4.
+        ok &= (2..=4).contains(&me_rows) && me_dirs == 1;
+        if ok {
+            consistent += 1;
+            let score = |o: &(u8, Vec<(u8, bool)>)| {
+                o.1.iter().map(|r| w.levels[r.0 as usize - 1]).sum::<f64>()
+            };
+            let s: Vec<f64> = pick.iter().map(|o| score(o)).collect();
+            let (mn, mm) = (median(s[..3].to_vec()), median(s[3..].to_vec()));
+            north.add(mn);
+            me.add(mm);
+            let (mx, my) = (
+                s[..3].iter().sum::<f64>() / 3.0,
+                s[3..].iter().sum::<f64>() / 3.0,
+            );
+            x.add(mx);
+            y.add(my);
+            let r5 = crate::stages::headline::ratio(my, mx);
+            csu.add(r5);
+            let (_, _, r4) = crate::stages::headline::median_spread(
+                &[mn, mm, f64::NAN, f64::NAN],
+                &[3, 3, 0, 0],
+            );
+            spread.add(r4);
+            let claim4 = r4.is_finite() && r4 >= 3.0 && mn < mm;
+            if claim4 {
+                holds4 += 1
+            } else {
+                fails4 += 1
+            }
+            if r5.is_finite() && r5 > 30.0 {
+                holds5 += 1
+            } else {
+                fails5 += 1
+            }
+        }
+        for i in (0..6).rev() {
+            idx[i] += 1;
+            if idx[i] < per[i].len() {
+                continue 'all;
+            }
+            idx[i] = 0;
+        }
+        break;
+    }
+    assert!(
+        consistent > 100,
+        "the fixture has {consistent} consistent datasets"
+    );
+    let fig = |claim: usize, key: &str| -> Figure {
+        b.claims[claim]
+            .figures
+            .iter()
+            .find(|f| f.key == key)
+            .unwrap_or_else(|| panic!("{key}"))
+            .clone()
+    };
+    let expect: [(usize, &str, &Range); 6] = [
+        (1, "median_north_of_england", &north),
+        (1, "median_midlands_and_east_of_england", &me),
+        (1, "median_ratio", &spread),
+        (2, "mean_y", &y),
+        (2, "mean_x", &x),
+        (2, "csu_ratio", &csu),
+    ];
+    let same = |a: f64, b: f64| {
+        (a - b).abs() < 1e-9 || (a.is_infinite() && b.is_infinite() && a.signum() == b.signum())
+    };
+    for (claim, key, range) in expect {
+        let f = fig(claim, key);
+        eprintln!(
+            "{key}: brute force {} to {}; found {} ({}) to {} ({})",
+            range.lo, range.hi, f.min.value, f.min.proved, f.max.value, f.max.proved
+        );
+        // Every value found is attained by some consistent dataset, every proved limit holds,
+        // and an end marked exact is the brute-force extreme.
+        assert!(
+            range.lo <= f.min.value + 1e-9 && f.max.value <= range.hi + 1e-9
+                || f.max.value.is_infinite(),
+            "{key}: found values outside the brute-force range"
+        );
+        assert!(
+            f.min.proved <= range.lo + 1e-9 && range.hi <= f.max.proved + 1e-9,
+            "{key}: a proved limit is wrong"
+        );
+        assert!(
+            !f.min.exact || same(f.min.value, range.lo),
+            "{key} min marked exact: {} vs {}",
+            f.min.value,
+            range.lo
+        );
+        assert!(
+            !f.max.exact || same(f.max.value, range.hi),
+            "{key} max marked exact: {} vs {}",
+            f.max.value,
+            range.hi
+        );
+    }
+    // The regional medians and their ratio need no pricing here: exact.
+    for key in [
+        "median_north_of_england",
+        "median_midlands_and_east_of_england",
+        "median_ratio",
+    ] {
+        let f = fig(1, key);
+        assert!(f.min.exact && f.max.exact, "{key}: {f:?}");
+    }
+    let status = |h: usize, f: usize| match (h > 0, f > 0) {
+        (true, true) => Record2::Open,
+        (true, false) => Record2::Settled,
+        _ => Record2::RuledOut,
+    };
+    assert_eq!(
+        b.claims[1].status,
+        Some(status(holds4, fails4)),
+        "claim 4: {holds4} hold, {fails4} fail"
+    );
+    assert_eq!(
+        b.claims[2].status,
+        Some(status(holds5, fails5)),
+        "claim 5: {holds5} hold, {fails5} fail"
+    );
+    // Claim 1: 4 of 6 with conditions in every dataset: not 75-85%, so ruled out.
+    assert_eq!(b.claims[0].status, Some(Record2::RuledOut));
+}
+
+/// On the shipped data: every dataset the search returns agrees with every published fact
+/// (check-data's own checks), its figure lies within the proved limits, and the share with
+/// conditions is fixed by the wave totals (168 of 211).
+#[test]
+fn default_data_witnesses_agree_with_every_published_fact() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let (ccgs, _) = crate::io::read::load_ccg_records(&dir).unwrap();
+    let p = Published::load(&dir.join("published")).unwrap();
+    let frame = crate::model::ccgs_frame(&ccgs).unwrap();
+    let compare = (
+        crate::stages::headline::DEFAULT_CSU_A,
+        crate::stages::headline::DEFAULT_CSU_B,
+    );
+    for a in Assumptions::ALL {
+        let rec = Record::new(&ccgs, &p, a).unwrap();
+        let b = bounds(&rec, &Weights::doubling(), compare);
+        let share = &b.claims[0].figures[0];
+        assert_eq!(
+            (share.min.value, share.max.value),
+            (168.0 / 211.0, 168.0 / 211.0)
+        );
+        assert_eq!(b.claims[0].status, Some(Record2::Settled));
+        for f in b.claims.iter().flat_map(|c| &c.figures) {
+            for (end, e) in [("min", &f.min), ("max", &f.max)] {
+                let s = e
+                    .solution
+                    .as_ref()
+                    .unwrap_or_else(|| panic!("{a:?} {} {end}: no dataset", f.key));
+                let (counts, bad) = witness::check(&witness::dataset(&rec, s), &frame, &p).unwrap();
+                assert!(bad.is_empty(), "{a:?} {} {end}: {bad:?}", f.key);
+                assert!(
+                    f.min.proved <= e.value + 1e-9
+                        && (e.value <= f.max.proved + 1e-9 || e.value.is_infinite()),
+                    "{a:?} {} {end}: {} outside [{}, {}]",
+                    f.key,
+                    e.value,
+                    f.min.proved,
+                    f.max.proved
+                );
+                // The figure recomputed from the dataset's own count table, as analyse would.
+                let h =
+                    crate::stages::headline::judge(&counts, &Weights::doubling(), compare).unwrap();
+                let again = match f.key.as_str() {
+                    "csu_ratio" => h.csu_ratio,
+                    "median_ratio" => h.median_ratio,
+                    "share_with_conditions" => h.share_with_conditions,
+                    "mean_nhs_hertfordshire_and_essex_csu" => h.csu_a_mean,
+                    "mean_nhs_north_of_england_csu" => h.csu_b_mean,
+                    k => {
+                        let r = crate::model::REGIONS
+                            .iter()
+                            .position(|r| format!("median_{}", slug(r)) == k)
+                            .unwrap();
+                        h.region_medians[r]
+                    }
+                };
+                assert!(
+                    (again - e.value).abs() < 1e-9
+                        || (again.is_infinite() && e.value.is_infinite()),
+                    "{a:?} {} {end}: {again} vs {}",
+                    f.key,
+                    e.value
+                );
+            }
+        }
+    }
+}
