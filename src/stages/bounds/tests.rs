@@ -372,3 +372,26 @@ fn default_data_witnesses_agree_with_every_published_fact() {
         }
     }
 }
+
+/// Facts that no dataset can meet are an input error naming them, not an empty range.
+#[test]
+fn contradictory_facts_are_named() {
+    let (ccgs, mut p) = fixture();
+    for a in p.aggregates.iter_mut().filter(|a| a.scope == "wave1" && a.metric == "fully_authorised") {
+        a.value = "3".into();
+    }
+    let e = Record::new(&ccgs, &p, Assumptions::PublishedOnly).unwrap_err();
+    assert!(e.message.contains("wave1: fully_authorised 3 + with_conditions 2 != ccgs 3"), "{}", e.message);
+    let (ccgs, mut p) = fixture();
+    p.aggregates.retain(|a| !(a.scope == "all" && a.metric == "with_conditions"));
+    p.aggregates.push(agg("all", "with_conditions", 5));
+    let e = Record::new(&ccgs, &p, Assumptions::PublishedOnly).unwrap_err();
+    assert!(e.message.contains("all with_conditions = 5 but the waves add up to 4"), "{}", e.message);
+    // A CCG whose own facts fit no class: F directed, but no wave has a directed place.
+    let (ccgs, mut p) = fixture();
+    for a in p.aggregates.iter_mut().filter(|a| a.metric == "legal_directions" || a.metric == "with_legal_directions") {
+        a.value = "0".into();
+    }
+    let e = Record::new(&ccgs, &p, Assumptions::PublishedOnly).unwrap_err();
+    assert!(e.message.contains("F F CCG can take no wave and outcome"), "{}", e.message);
+}
