@@ -6,35 +6,45 @@
 /// `values[u]` lists (class, value) for each class unit u may take. Returns the best total value
 /// and each unit's class, or None when no assignment fills every class exactly.
 pub fn assign(values: &[Vec<(usize, f64)>], class_count: &[u32]) -> Option<(f64, Vec<usize>)> {
-    // Group identical units (same options and values) into types, in first-seen order.
-    let mut types: Vec<(Vec<(usize, u64)>, Vec<usize>)> = vec![];
+    // Group identical units (same options and values) in first-seen order.
+    let mut groups: Vec<(Vec<(usize, f64)>, Vec<usize>)> = vec![];
+    let mut seen: std::collections::HashMap<Vec<(usize, u64)>, usize> = Default::default();
     for (u, opts) in values.iter().enumerate() {
         let key: Vec<(usize, u64)> = opts.iter().map(|&(k, v)| (k, v.to_bits())).collect();
-        match types.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, members)) => members.push(u),
-            None => types.push((key, vec![u])),
+        match seen.get(&key) {
+            Some(&t) => groups[t].1.push(u),
+            None => {
+                seen.insert(key, groups.len());
+                groups.push((opts.clone(), vec![u]));
+            }
         }
     }
-    let nt = types.len();
+    assign_groups(&groups, values.len(), class_count)
+}
+
+/// As `assign`, for units already grouped: each group's (class, value) options and members.
+pub fn assign_groups(
+    groups: &[(Vec<(usize, f64)>, Vec<usize>)],
+    n_units: usize,
+    class_count: &[u32],
+) -> Option<(f64, Vec<usize>)> {
+    let nt = groups.len();
     let nc = class_count.len();
     let (src, sink) = (nt + nc, nt + nc + 1);
     let mut g = Graph::new(nt + nc + 2);
     let mut type_edges = vec![];
-    for (t, (key, members)) in types.iter().enumerate() {
+    for (t, (opts, members)) in groups.iter().enumerate() {
         g.add(src, t, members.len() as i64, 0.0);
-        let mut es = vec![];
-        for &(k, bits) in key {
-            es.push((
-                k,
-                g.add(t, nt + k, members.len() as i64, -f64::from_bits(bits)),
-            ));
-        }
-        type_edges.push(es);
+        type_edges.push(
+            opts.iter()
+                .map(|&(k, v)| (k, g.add(t, nt + k, members.len() as i64, -v)))
+                .collect::<Vec<_>>(),
+        );
     }
     for (k, &c) in class_count.iter().enumerate() {
         g.add(nt + k, sink, c as i64, 0.0);
     }
-    let need = values.len() as i64;
+    let need = n_units as i64;
     if class_count.iter().map(|&c| c as i64).sum::<i64>() != need {
         return None;
     }
@@ -42,8 +52,8 @@ pub fn assign(values: &[Vec<(usize, f64)>], class_count: &[u32]) -> Option<(f64,
     if flow < need {
         return None;
     }
-    let mut class_of = vec![usize::MAX; values.len()];
-    for (t, (_, members)) in types.iter().enumerate() {
+    let mut class_of = vec![usize::MAX; n_units];
+    for (t, (_, members)) in groups.iter().enumerate() {
         let mut it = members.iter();
         for &(k, e) in &type_edges[t] {
             for _ in 0..g.flow(e) {
@@ -91,17 +101,19 @@ impl Graph {
     fn flow(&self, e: usize) -> i64 {
         self.original[e] - self.edges[e].cap
     }
-    /// Successive shortest paths with Bellman-Ford (costs may be negative; the residual graph
-    /// of a min-cost flow has no negative cycle).
+    /// Successive shortest paths with a queue-based Bellman-Ford (costs may be negative; the
+    /// residual graph of a min-cost flow has no negative cycle).
     fn min_cost_flow(&mut self, s: usize, t: usize, want: i64) -> (i64, f64) {
         let n = self.adj.len();
         let (mut flow, mut cost) = (0i64, 0.0f64);
+        let mut dist = vec![f64::INFINITY; n];
+        let mut prev = vec![usize::MAX; n];
+        let mut in_queue = vec![false; n];
+        let mut queue = std::collections::VecDeque::new();
         while flow < want {
-            let mut dist = vec![f64::INFINITY; n];
-            let mut prev = vec![usize::MAX; n];
-            let mut in_queue = vec![false; n];
+            dist.iter_mut().for_each(|d| *d = f64::INFINITY);
             dist[s] = 0.0;
-            let mut queue = std::collections::VecDeque::from([s]);
+            queue.push_back(s);
             while let Some(v) = queue.pop_front() {
                 in_queue[v] = false;
                 for &e in &self.adj[v] {

@@ -181,8 +181,10 @@ pub fn rows(
     rows
 }
 
-/// The dynamic programme. Returns, per n from the shape's minimum, the best score per tracked d
-/// (or one column), and, when `want` is given, the rows attaining it for that (n, d).
+/// The dynamic programme over rows, on a flat table of requirement states (top level seen,
+/// level III seen, rows at IV or above up to the published count plus one, directions up to
+/// the tracked limit). Returns, per n from the shape's minimum, the best score per tracked d (or
+/// one column), and, when `want` is given, the rows attaining it for that (n, d).
 #[allow(clippy::too_many_arguments)]
 fn run(
     fixed: &[Slot],
@@ -194,22 +196,40 @@ fn run(
     d_lo: u32,
     want: Option<(u32, Option<u32>)>,
 ) -> (Vec<Vec<Option<f64>>>, Option<Vec<Row>>) {
-    use std::collections::BTreeMap as HashMap;
     let better = |a: f64, b: f64| match goal {
         Goal::Max => a > b + 1e-9,
         Goal::Min => a < b - 1e-9,
     };
-    let ge4_cap = s.iv_plus.map_or(0, |k| k + 1);
-    let d_cap = track_d.unwrap_or(d_lo);
+    let n_ge4 = s.iv_plus.map_or(1, |k| k as usize + 2);
+    let d_cap = track_d.unwrap_or(d_lo) as usize;
+    let n_d = d_cap + 1;
+    let n_states = 4 * n_ge4 * n_d;
+    let index = |st: &State| {
+        ((usize::from(st.top) * 2 + usize::from(st.three)) * n_ge4 + st.ge4 as usize) * n_d
+            + st.d as usize
+    };
+    let state_of = |i: usize| {
+        let d = i % n_d;
+        let rest = i / n_d;
+        let ge4 = rest % n_ge4;
+        let tt = rest / n_ge4;
+        State {
+            top: tt / 2 == 1,
+            three: tt % 2 == 1,
+            ge4: ge4 as u32,
+            d: d as u32,
+        }
+    };
     let step = |st: State, (l, dir): (u8, bool)| -> Option<State> {
-        let ge4 = if s.iv_plus.is_some() {
-            (st.ge4 + u32::from(l >= 4)).min(ge4_cap)
+        let ge4 = if let Some(k) = s.iv_plus {
+            let g = st.ge4 + u32::from(l >= 4);
+            if g > k {
+                return None;
+            }
+            g
         } else {
             0
         };
-        if s.iv_plus.is_some_and(|k| ge4 > k) {
-            return None;
-        }
         let d = st.d + u32::from(dir);
         if track_d.is_some_and(|t| d > t) {
             return None;
@@ -218,7 +238,11 @@ fn run(
             top: st.top || s.top == Some(l),
             three: st.three || l == 3,
             ge4,
-            d: if track_d.is_some() { d } else { d.min(d_cap) },
+            d: if track_d.is_some() {
+                d
+            } else {
+                d.min(d_cap as u32)
+            },
         })
     };
     let done = |st: &State| {
@@ -227,25 +251,21 @@ fn run(
             && s.iv_plus.is_none_or(|k| st.ge4 == k)
             && st.d >= d_lo
     };
-    // layers[i]: state -> (score, previous state, row)
-    let mut layers: Vec<HashMap<State, (f64, Option<State>, Row)>> = vec![];
-    let mut cur: HashMap<State, (f64, Option<State>, Row)> = HashMap::new();
-    cur.insert(
-        State {
-            top: false,
-            three: false,
-            ge4: 0,
-            d: 0,
-        },
-        (0.0, None, (0, false)),
-    );
+    let keep_parents = want.is_some();
+    let mut cur = vec![f64::NAN; n_states];
+    cur[0] = 0.0;
+    // parents[i][state] = (previous state, row), for the trace back.
+    let mut parents: Vec<Vec<(u32, Row)>> = vec![];
     let total = s.n.1 as usize;
-    let mut scores = vec![];
     let width = track_d.map_or(1, |t| t as usize + 1);
-    let collect = |layer: &HashMap<State, (f64, Option<State>, Row)>| {
+    let collect = |layer: &[f64]| {
         let mut row = vec![None; width];
-        for (st, &(v, _, _)) in layer {
-            if done(st) {
+        for (i, &v) in layer.iter().enumerate() {
+            if v.is_nan() {
+                continue;
+            }
+            let st = state_of(i);
+            if done(&st) {
                 let col = if track_d.is_some() { st.d as usize } else { 0 };
                 if row[col].is_none_or(|b: f64| better(v, b)) {
                     row[col] = Some(v);
@@ -254,48 +274,93 @@ fn run(
         }
         row
     };
+    let mut scores = vec![];
+    if s.n.0 == 0 {
+        scores.push(if fixed.is_empty() {
+            collect(&cur)
+        } else {
+            vec![None; width]
+        });
+    }
+    let mut layers: Vec<Vec<f64>> = vec![];
+    let weights: Vec<Vec<f64>> = std::iter::once(free)
+        .chain(fixed.iter())
+        .map(|slot| slot.levels.iter().map(|&lv| weight(w, lv)).collect())
+        .collect();
     for i in 0..total {
-        let slot = if i < fixed.len() { &fixed[i] } else { free };
-        let mut next: HashMap<State, (f64, Option<State>, Row)> = HashMap::new();
-        for (&st, &(v, _, _)) in &cur {
-            for &lv in &slot.levels {
+        let (slot, wts) = if i < fixed.len() {
+            (&fixed[i], &weights[i + 1])
+        } else {
+            (free, &weights[0])
+        };
+        let mut next = vec![f64::NAN; n_states];
+        let mut par = if keep_parents {
+            vec![(u32::MAX, (0u8, false)); n_states]
+        } else {
+            vec![]
+        };
+        for (si, &v) in cur.iter().enumerate() {
+            if v.is_nan() {
+                continue;
+            }
+            let st = state_of(si);
+            for (li, &lv) in slot.levels.iter().enumerate() {
                 if let Some(ns) = step(st, lv) {
-                    let nv = v + weight(w, lv);
-                    if next.get(&ns).is_none_or(|&(b, _, _)| better(nv, b)) {
-                        next.insert(ns, (nv, Some(st), lv));
+                    let ni = index(&ns);
+                    let nv = v + wts[li];
+                    if next[ni].is_nan() || better(nv, next[ni]) {
+                        next[ni] = nv;
+                        if keep_parents {
+                            par[ni] = (si as u32, lv);
+                        }
                     }
                 }
             }
         }
-        layers.push(cur);
+        if keep_parents {
+            layers.push(cur);
+            parents.push(par);
+        }
         cur = next;
-        let n = i as u32 + 1;
-        if n >= s.n.0 {
-            scores.push(collect(&cur));
+        // Every published (and explicit directed) row must be there: fewer rows are no dataset.
+        if i as u32 + 1 >= s.n.0 {
+            scores.push(if i + 1 >= fixed.len() {
+                collect(&cur)
+            } else {
+                vec![None; width]
+            });
         }
     }
-    if s.n.0 == 0 {
-        scores.insert(0, collect(&layers.first().cloned().unwrap_or(cur.clone())));
-    }
-    layers.push(cur);
-    let rows = want.and_then(|(n, d)| {
-        let layer = layers.get(n as usize)?;
-        let pick = layer
-            .iter()
-            .filter(|(st, _)| done(st) && d.is_none_or(|d| track_d.is_none() || st.d == d))
-            .fold(None::<(State, f64)>, |acc, (st, &(v, _, _))| match acc {
-                Some((_, b)) if !better(v, b) => acc,
-                _ => Some((*st, v)),
-            })?;
-        let mut out = vec![];
-        let mut st = pick.0;
-        for k in (1..=n as usize).rev() {
-            let &(_, prev, row) = layers[k].get(&st)?;
-            out.push(row);
-            st = prev?;
-        }
-        out.reverse();
-        Some(out)
-    });
+    let rows = want
+        .filter(|w| w.0 as usize >= fixed.len())
+        .and_then(|(n, d)| {
+            let layer: &[f64] = if n as usize == layers.len() {
+                &cur
+            } else {
+                layers.get(n as usize)?
+            };
+            let mut pick: Option<(usize, f64)> = None;
+            for (i, &v) in layer.iter().enumerate() {
+                if v.is_nan() {
+                    continue;
+                }
+                let st = state_of(i);
+                if done(&st)
+                    && d.is_none_or(|d| track_d.is_none() || st.d == d)
+                    && pick.is_none_or(|(_, b)| better(v, b))
+                {
+                    pick = Some((i, v));
+                }
+            }
+            let mut at = pick?.0;
+            let mut out = vec![];
+            for k in (0..n as usize).rev() {
+                let (prev, row) = parents[k][at];
+                out.push(row);
+                at = prev as usize;
+            }
+            out.reverse();
+            Some(out)
+        });
     (scores, rows)
 }

@@ -7,7 +7,7 @@
 //! totals is an upper bound on every dataset (weak duality). When the two meet, the value is
 //! proved exact; callers report it so and otherwise say the bound is not proved tight.
 
-use super::flow::assign;
+use super::flow::assign_groups;
 use super::record::{Record, Shape, Status};
 use super::rows::{self, Goal, Profile, Row};
 use crate::io::weights::Weights;
@@ -23,6 +23,8 @@ pub enum Term {
 }
 
 const EPS: f64 = 1e-9;
+/// More steps than any total of directions can need.
+const CRITERIA_STEPS: usize = 10_000;
 
 /// A threshold that only asks for a score above 0 (a condition): `AtLeast(POSITIVE, g)`.
 pub const POSITIVE: f64 = 1e-6;
@@ -64,9 +66,46 @@ fn goal_of(terms: &[Term]) -> Goal {
     }
 }
 
+/// The least of a convex function over sorted points, by ternary search (each point evaluated
+/// at most once; `stop` ends the search early). Returns the best point and its value.
+fn ternary(points: &[f64], mut f: impl FnMut(f64) -> f64, stop: impl Fn() -> bool) -> (f64, f64) {
+    let mut seen: Vec<Option<f64>> = vec![None; points.len()];
+    fn eval(
+        seen: &mut [Option<f64>],
+        points: &[f64],
+        i: usize,
+        f: &mut dyn FnMut(f64) -> f64,
+    ) -> f64 {
+        *seen[i].get_or_insert_with(|| f(points[i]))
+    }
+    let (mut lo, mut hi) = (0usize, points.len().saturating_sub(1));
+    while hi - lo > 2 && !stop() {
+        let m1 = lo + (hi - lo) / 3;
+        let m2 = hi - (hi - lo) / 3;
+        if eval(&mut seen, points, m1, &mut f) <= eval(&mut seen, points, m2, &mut f) {
+            hi = m2;
+        } else {
+            lo = m1;
+        }
+    }
+    let mut best = (points.first().copied().unwrap_or(0.0), f64::INFINITY);
+    for i in lo..=hi {
+        if stop() && seen[i].is_none() {
+            continue;
+        }
+        let v = eval(&mut seen, points, i, &mut f);
+        if v < best.1 {
+            best = (points[i], v);
+        }
+    }
+    best
+}
+
 /// One dataset of the consistent set: each CCG's class, conditions, directions and rows.
 #[derive(Debug, Clone)]
 pub struct Solution {
+    /// Whether each CCG's rows aim high or low (which profile its n and d come from).
+    pub goals: Vec<Goal>,
     pub class_of: Vec<usize>,
     pub n: Vec<u32>,
     pub d: Vec<u32>,
@@ -89,50 +128,99 @@ impl Solved {
 }
 
 pub struct Solver<'a> {
+    /// Rows already laid out, by (kind, option, goal, n, d).
+    rows_cache: std::cell::RefCell<
+        std::collections::HashMap<(usize, usize, bool, u32, Option<u32>), Option<Vec<Row>>>,
+    >,
     pub rec: &'a Record,
     pub w: &'a Weights,
-    /// Per CCG, per option (in `Unit::options` order): shape, highest and lowest profiles.
+    /// Per kind of CCG, per option (in `Unit::options` order): shape, highest and lowest profiles.
     profiles: Vec<Vec<(Shape, Profile, Profile)>>,
-    /// Per CCG, per option: every (n, d, score) for the highest and the lowest profile.
+    /// Which kind (same facts and options) each CCG is.
+    kind_of: Vec<usize>,
+    /// Per kind, per option: every (n, d, score) for the highest and the lowest profile.
     all_choices: Vec<Vec<[Vec<(u32, u32, f64)>; 2]>>,
+    /// Per kind, per option: the highest and the lowest choice.
+    extremes: Vec<Vec<[Option<(u32, u32, f64)>; 2]>>,
 }
 
 impl<'a> Solver<'a> {
     pub fn new(rec: &'a Record, w: &'a Weights) -> Self {
         let track = rec.me_directions;
-        let profiles = rec
-            .units
-            .iter()
-            .map(|u| {
-                u.options
-                    .iter()
-                    .map(|&k| {
-                        let s = rec.shape(u, k).expect("options have shapes");
-                        let directed = rec.classes[k].status == Status::Directed;
-                        let t = if u.me && directed { track } else { None };
-                        (
-                            s,
-                            rows::profile(u, &s, directed, w, Goal::Max, t),
-                            rows::profile(u, &s, directed, w, Goal::Min, t),
-                        )
+        // CCGs with the same facts and options have the same profiles: compute each kind once.
+        let mut kinds: Vec<(String, usize)> = vec![];
+        let mut kind_of = vec![];
+        let mut profiles: Vec<Vec<(Shape, Profile, Profile)>> = vec![];
+        for u in &rec.units {
+            let key = format!(
+                "{:?}",
+                (
+                    &u.options,
+                    &u.fixed,
+                    u.count,
+                    u.top,
+                    u.iv_plus,
+                    u.directions,
+                    u.me
+                )
+            );
+            if let Some(&(_, k)) = kinds.iter().find(|(x, _)| *x == key) {
+                kind_of.push(k);
+                continue;
+            }
+            let made: Vec<(Shape, Profile, Profile)> = u
+                .options
+                .iter()
+                .map(|&k| {
+                    let s = rec.shape(u, k).expect("options have shapes");
+                    let directed = rec.classes[k].status == Status::Directed;
+                    let t = if u.me && directed { track } else { None };
+                    (
+                        s,
+                        rows::profile(u, &s, directed, w, Goal::Max, t),
+                        rows::profile(u, &s, directed, w, Goal::Min, t),
+                    )
+                })
+                .collect();
+            kinds.push((key, profiles.len()));
+            kind_of.push(profiles.len());
+            profiles.push(made);
+        }
+        let mut solver = Solver {
+            rows_cache: Default::default(),
+            rec,
+            w,
+            profiles,
+            kind_of,
+            all_choices: vec![],
+            extremes: vec![],
+        };
+        solver.all_choices = (0..solver.profiles.len())
+            .map(|k| {
+                (0..solver.profiles[k].len())
+                    .map(|o| {
+                        [
+                            solver.choices_of(k, o, Goal::Max),
+                            solver.choices_of(k, o, Goal::Min),
+                        ]
                     })
                     .collect()
             })
             .collect();
-        let mut solver = Solver {
-            rec,
-            w,
-            profiles,
-            all_choices: vec![],
-        };
-        solver.all_choices = (0..rec.units.len())
-            .map(|u| {
-                (0..rec.units[u].options.len())
-                    .map(|o| {
-                        [
-                            solver.choices(u, o, Goal::Max),
-                            solver.choices(u, o, Goal::Min),
-                        ]
+        // The highest-scoring choice (fewest conditions on a tie) and the lowest.
+        solver.extremes = solver
+            .all_choices
+            .iter()
+            .map(|opts| {
+                opts.iter()
+                    .map(|[hi, lo]| {
+                        let top = hi.iter().copied().max_by(|a, b| {
+                            a.2.total_cmp(&b.2).then(b.0.cmp(&a.0)).then(b.1.cmp(&a.1))
+                        });
+                        let bottom = lo.iter().copied().max_by(|a, b| {
+                            b.2.total_cmp(&a.2).then(b.0.cmp(&a.0)).then(b.1.cmp(&a.1))
+                        });
+                        [top, bottom]
                     })
                     .collect()
             })
@@ -141,20 +229,23 @@ impl<'a> Solver<'a> {
     }
 
     fn cached(&self, u: usize, o: usize, goal: Goal) -> &[(u32, u32, f64)] {
-        &self.all_choices[u][o][usize::from(goal == Goal::Min)]
+        &self.all_choices[self.kind_of[u]][o][usize::from(goal == Goal::Min)]
     }
 
     fn profile(&self, u: usize, opt: usize, goal: Goal) -> &Profile {
-        let p = &self.profiles[u][opt];
+        let p = &self.profiles[self.kind_of[u]][opt];
         match goal {
             Goal::Max => &p.1,
             Goal::Min => &p.2,
         }
     }
 
-    /// Every (n, d, score) a CCG in an option may take for this goal.
-    fn choices(&self, u: usize, opt: usize, goal: Goal) -> Vec<(u32, u32, f64)> {
-        let p = self.profile(u, opt, goal);
+    /// Every (n, d, score) a kind of CCG in an option may take for this goal.
+    fn choices_of(&self, kind: usize, opt: usize, goal: Goal) -> Vec<(u32, u32, f64)> {
+        let p = match goal {
+            Goal::Max => &self.profiles[kind][opt].1,
+            Goal::Min => &self.profiles[kind][opt].2,
+        };
         let mut out = vec![];
         for n in p.n_lo..=p.n_hi() {
             if p.exact_d {
@@ -172,6 +263,18 @@ impl<'a> Solver<'a> {
 
     /// Maximise the sum of the CCGs' term values over the consistent set.
     pub fn solve(&self, terms: &[Vec<Term>]) -> Solved {
+        // Stop as soon as a dataset meets the proved limit: it is optimal.
+        self.solve_until(terms, &|best, bound| {
+            best.is_some_and(|v| v >= bound - 1e-9)
+        })
+    }
+
+    /// As `solve`, stopping early once `decided(best value, proved limit)` holds.
+    pub fn solve_until(
+        &self,
+        terms: &[Vec<Term>],
+        decided: &dyn Fn(Option<f64>, f64) -> bool,
+    ) -> Solved {
         let rec = self.rec;
         let me_terms = rec
             .units
@@ -194,49 +297,43 @@ impl<'a> Solver<'a> {
             gains.dedup_by(|a, b| (*a - *b).abs() < 1e-12);
             prices.extend(gains);
         }
-        let mut best: Option<(f64, Solution)> = None;
-        let mut bound = f64::INFINITY;
-        let consider = |pi: f64, nu: f64, best: &mut Option<(f64, Solution)>, bound: &mut f64| {
-            if let Some((dual, sol)) = self.priced(terms, pi, nu) {
-                *bound = bound.min(dual);
-                if let Some(sol) = self.repair(terms, sol) {
-                    let v: f64 = sol
-                        .scores
-                        .iter()
-                        .zip(terms)
-                        .map(|(&s, t)| term_value(t, s))
-                        .sum();
-                    if best.as_ref().is_none_or(|(b, _)| v > *b + 1e-9) {
-                        *best = Some((v, sol));
-                    }
+        // Every price gives a proved limit and, repaired, a dataset; stop once `decided` says the
+        // question is answered (a threshold reached, or proved out of reach). The limit is a
+        // convex function of each price, so a ternary search over the sorted prices finds its
+        // least value with a few evaluations.
+        use std::cell::{Cell, RefCell};
+        let best: RefCell<Option<(f64, Solution)>> = RefCell::new(None);
+        let bound = Cell::new(f64::INFINITY);
+        let done = Cell::new(false);
+        let run = |pi: f64, nu: f64| -> f64 {
+            let Some((dual, sol)) = self.priced(terms, pi, nu) else {
+                return f64::INFINITY;
+            };
+            bound.set(bound.get().min(dual));
+            if let Some(sol) = self.repair(terms, sol) {
+                let v: f64 = sol
+                    .scores
+                    .iter()
+                    .zip(terms)
+                    .map(|(&s, t)| term_value(t, s))
+                    .sum();
+                let mut b = best.borrow_mut();
+                if b.as_ref().is_none_or(|(x, _)| v > *x + 1e-9) {
+                    *b = Some((v, sol));
                 }
             }
+            let value = best.borrow().as_ref().map(|b| b.0);
+            done.set(done.get() || decided(value, bound.get()));
+            dual
         };
-        for &pi in &prices {
-            consider(pi, 0.0, &mut best, &mut bound);
+        let (pi_best, _) = ternary(&prices, |pi| run(pi, 0.0), || done.get());
+        if me_terms && rec.me_directions.is_some() && !done.get() {
+            let mut nus: Vec<f64> = prices.iter().flat_map(|&p| [p, -p]).collect();
+            nus.sort_by(f64::total_cmp);
+            nus.dedup();
+            ternary(&nus, |nu| run(pi_best, nu), || done.get());
         }
-        if me_terms && rec.me_directions.is_some() {
-            let pi_best = prices
-                .iter()
-                .copied()
-                .fold((f64::INFINITY, 0.0), |acc, pi| {
-                    let d = self.priced(terms, pi, 0.0).map_or(f64::INFINITY, |x| x.0);
-                    if d < acc.0 {
-                        (d, pi)
-                    } else {
-                        acc
-                    }
-                })
-                .1;
-            let nus: Vec<f64> = prices
-                .iter()
-                .flat_map(|&p| [p, -p])
-                .filter(|p| *p != 0.0)
-                .collect();
-            for nu in nus {
-                consider(pi_best, nu, &mut best, &mut bound);
-            }
-        }
+        let (best, bound) = (best.into_inner(), bound.get());
         Solved { best, bound }
     }
 
@@ -245,45 +342,54 @@ impl<'a> Solver<'a> {
     /// bound and the (possibly infeasible for the totals) solution.
     fn priced(&self, terms: &[Vec<Term>], pi: f64, nu: f64) -> Option<(f64, Solution)> {
         let rec = self.rec;
-        let mut values = vec![];
-        let mut picks = vec![];
+        // One group per kind of CCG and terms: its options' values and best choices, members.
+        let mut groups: Vec<(Vec<(usize, f64)>, Vec<usize>)> = vec![];
+        let mut picks: Vec<Vec<(u32, u32, f64)>> = vec![];
+        let mut group_of = vec![0usize; rec.units.len()];
+        // CCGs of one kind with the same terms choose alike: work each out once.
+        let mut memo: Vec<(usize, &Vec<Term>, usize)> = vec![];
         for (u, unit) in rec.units.iter().enumerate() {
+            let kind = self.kind_of[u];
+            if let Some(&(_, _, g)) = memo.iter().find(|(k, t, _)| *k == kind && **t == terms[u]) {
+                groups[g].1.push(u);
+                group_of[u] = g;
+                continue;
+            }
+            memo.push((kind, &terms[u], groups.len()));
+            group_of[u] = groups.len();
             let goal = goal_of(&terms[u]);
             let mut opts = vec![];
             let mut pk = vec![];
             for (o, &k) in unit.options.iter().enumerate() {
-                let mut best: Option<(f64, u32, u32, f64)> = None;
-                let all = self.cached(u, o, goal);
-                // Outside Midlands and East nothing is priced and every term rises (or falls)
-                // with the score, so the extreme score is best (fewest conditions on a tie).
-                let extreme = |a: &&(u32, u32, f64), b: &&(u32, u32, f64)| match goal {
-                    Goal::Max => a.2.total_cmp(&b.2).then(b.0.cmp(&a.0)).then(b.1.cmp(&a.1)),
-                    Goal::Min => b.2.total_cmp(&a.2).then(b.0.cmp(&a.0)).then(b.1.cmp(&a.1)),
-                };
-                let scan: Vec<(u32, u32, f64)> = if unit.me {
-                    all.to_vec()
-                } else {
-                    all.iter().max_by(extreme).into_iter().copied().collect()
-                };
-                for (n, d, s) in scan {
+                let extreme = self.extremes[kind][o][usize::from(goal == Goal::Min)];
+                let (v, n, d, s) = if !unit.me || (terms[u].is_empty() && pi >= 0.0 && nu >= 0.0) {
+                    // Outside Midlands and East nothing is priced and every term rises (or
+                    // falls) with the score, so the extreme score is best (fewest conditions on
+                    // a tie); a CCG with no terms, priced at no less than 0, takes the fewest.
+                    let (n, d, s) = extreme?;
                     let price = if unit.me {
                         pi * n as f64 + nu * d as f64
                     } else {
                         0.0
                     };
-                    let v = term_value(&terms[u], s) - price;
-                    if best.is_none_or(|b| v > b.0 + 1e-9) {
-                        best = Some((v, n, d, s));
+                    (term_value(&terms[u], s) - price, n, d, s)
+                } else {
+                    let mut best: Option<(f64, u32, u32, f64)> = None;
+                    for &(n, d, s) in self.cached(u, o, goal) {
+                        let v = term_value(&terms[u], s) - (pi * n as f64 + nu * d as f64);
+                        if best.is_none_or(|b| v > b.0 + 1e-9) {
+                            best = Some((v, n, d, s));
+                        }
                     }
-                }
-                let (v, n, d, s) = best?;
+                    best?
+                };
                 opts.push((k, v));
                 pk.push((n, d, s));
             }
-            values.push(opts);
+            groups.push((opts, vec![u]));
             picks.push(pk);
         }
-        let (value, class_of) = assign(&values, &rec.class_count)?;
+        let (value, class_of) = assign_groups(&groups, rec.units.len(), &rec.class_count)?;
         let mut dual = value;
         if let Some((lo, hi)) = rec.me_conditions {
             dual += pi * if pi >= 0.0 { hi as f64 } else { lo as f64 };
@@ -296,6 +402,7 @@ impl<'a> Solver<'a> {
             return None;
         }
         let mut sol = Solution {
+            goals: terms.iter().map(|t| goal_of(t)).collect(),
             class_of: class_of.clone(),
             n: vec![],
             d: vec![],
@@ -304,7 +411,7 @@ impl<'a> Solver<'a> {
         };
         for (u, unit) in rec.units.iter().enumerate() {
             let o = unit.options.iter().position(|&k| k == class_of[u])?;
-            let (n, d, s) = picks[u][o];
+            let (n, d, s) = picks[group_of[u]][o];
             sol.n.push(n);
             sol.d.push(d);
             sol.scores.push(s);
@@ -322,104 +429,151 @@ impl<'a> Solver<'a> {
 
     /// Meet Midlands and East's totals by the cheapest single steps (one more or one fewer
     /// condition or direction at a time), then lay out every CCG's rows.
+    /// The cheapest single step for one CCG: (loss, n, d, score), or None.
+    fn step(
+        &self,
+        terms: &[Vec<Term>],
+        sol: &Solution,
+        u: usize,
+        moves: &[(i32, i32)],
+    ) -> Option<(f64, u32, u32, f64)> {
+        let goal = goal_of(&terms[u]);
+        let p = self.profile(u, self.option(u, sol.class_of[u]), goal);
+        let cur = term_value(&terms[u], sol.scores[u]);
+        let mut step: Option<(f64, u32, u32, f64)> = None;
+        for &(mn, md) in moves {
+            let (n, d) = (sol.n[u] as i64 + mn as i64, sol.d[u] as i64 + md as i64);
+            if n < 0 || d < 0 || (!p.exact_d && md != 0) {
+                continue;
+            }
+            if let Some(s) = p.at(n as u32, p.exact_d.then_some(d as u32)) {
+                let loss = cur - term_value(&terms[u], s);
+                if step.is_none_or(|b| loss < b.0 - 1e-9) {
+                    step = Some((loss, n as u32, d as u32, s));
+                }
+            }
+        }
+        step
+    }
+
+    /// Meet Midlands and East's totals by the cheapest single steps: first the directions (one at
+    /// a time), then the conditions, taking a run of steps from one CCG while it stays the
+    /// cheapest (a CCG with nothing at stake gives or takes conditions for free).
     fn repair(&self, terms: &[Vec<Term>], mut sol: Solution) -> Option<Solution> {
         let rec = self.rec;
         let me: Vec<usize> = (0..rec.units.len()).filter(|&u| rec.units[u].me).collect();
-        for _ in 0..20_000 {
-            let n_total: u32 = me.iter().map(|&u| sol.n[u]).sum();
-            let d_total: u32 = me.iter().map(|&u| sol.d[u]).sum();
-            let dn: i32 = match rec.me_conditions {
-                Some((lo, _)) if n_total < lo => 1,
-                Some((_, hi)) if n_total > hi => -1,
-                _ => 0,
-            };
-            let dd: i32 = match rec.me_directions {
-                Some(t) if d_total < t => 1,
-                Some(t) if d_total > t => -1,
-                _ => 0,
-            };
-            if dn == 0 && dd == 0 {
-                break;
-            }
-            let mut step: Option<(f64, usize, u32, u32, f64)> = None;
-            for &u in &me {
-                let goal = goal_of(&terms[u]);
-                let o = self.option(u, sol.class_of[u]);
-                let p = self.profile(u, o, goal);
-                let cur = term_value(&terms[u], sol.scores[u]);
-                let moves: Vec<(i32, i32)> = if dd != 0 {
-                    vec![(0, dd), (dd, dd)]
-                } else {
-                    vec![(dn, 0), (dn, -1), (dn, 1)]
-                };
-                for (mn, md) in moves {
-                    let (n, d) = (sol.n[u] as i64 + mn as i64, sol.d[u] as i64 + md as i64);
-                    if n < 0 || d < 0 {
-                        continue;
-                    }
-                    let dnew = if p.exact_d {
-                        Some(d as u32)
-                    } else if md != 0 {
-                        continue;
-                    } else {
-                        None
-                    };
-                    if let Some(s) = p.at(n as u32, dnew) {
-                        let loss = cur - term_value(&terms[u], s);
-                        if step.is_none_or(|b| loss < b.0 - 1e-9) {
-                            step = Some((loss, u, n as u32, d as u32, s));
-                        }
-                    }
+        if let Some(target) = rec.me_directions {
+            for _ in 0..=CRITERIA_STEPS {
+                let total: u32 = me.iter().map(|&u| sol.d[u]).sum();
+                if total == target {
+                    break;
                 }
+                let dd = if total < target { 1 } else { -1 };
+                let (u, (_, n, d, s)) = me
+                    .iter()
+                    .filter_map(|&u| Some((u, self.step(terms, &sol, u, &[(0, dd), (dd, dd)])?)))
+                    .min_by(|a, b| a.1 .0.total_cmp(&b.1 .0))?;
+                (sol.n[u], sol.d[u], sol.scores[u]) = (n, d, s);
             }
-            let (_, u, n, d, s) = step?;
-            sol.n[u] = n;
-            sol.d[u] = d;
-            sol.scores[u] = s;
-        }
-        // Rows for every CCG, and each score recomputed from its rows.
-        sol.rows = vec![];
-        for (u, unit) in rec.units.iter().enumerate() {
-            let goal = goal_of(&terms[u]);
-            let k = sol.class_of[u];
-            let o = self.option(u, k);
-            let shape = &self.profiles[u][o].0;
-            let directed = rec.classes[k].status == Status::Directed;
-            let d = self.profile(u, o, goal).exact_d.then_some(sol.d[u]);
-            let rows = if sol.n[u] == 0 {
-                vec![]
-            } else {
-                rows::rows(unit, shape, directed, self.w, goal, sol.n[u], d)?
-            };
-            sol.d[u] = rows.iter().filter(|r| r.1).count() as u32;
-            sol.scores[u] = rows
-                .iter()
-                .map(|&(l, dir)| {
-                    self.w.levels[l as usize - 1] + if dir { self.w.legal_direction } else { 0.0 }
-                })
-                .sum();
-            sol.rows.push(rows);
+            if me.iter().map(|&u| sol.d[u]).sum::<u32>() != target {
+                return None;
+            }
         }
         if let Some((lo, hi)) = rec.me_conditions {
-            let t: u32 = me.iter().map(|&u| sol.n[u]).sum();
-            if t < lo || t > hi {
-                return None;
-            }
-        }
-        if let Some(dt) = rec.me_directions {
-            if me.iter().map(|&u| sol.d[u]).sum::<u32>() != dt {
-                return None;
+            let total = |sol: &Solution| me.iter().map(|&u| sol.n[u]).sum::<u32>();
+            let dn: i32 = if total(&sol) < lo { 1 } else { -1 };
+            let moves = [(dn, 0), (dn, -1), (dn, 1)];
+            let moves: &[(i32, i32)] = if rec.me_directions.is_some() {
+                &moves[..1]
+            } else {
+                &moves
+            };
+            let mut next: Vec<Option<(f64, u32, u32, f64)>> = me
+                .iter()
+                .map(|&u| self.step(terms, &sol, u, moves))
+                .collect();
+            while !(lo..=hi).contains(&total(&sol)) {
+                let (i, _) = next
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, m)| m.map(|m| (i, m.0)))
+                    .min_by(|a, b| a.1.total_cmp(&b.1))?;
+                let second = next
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| *k != i)
+                    .filter_map(|(_, m)| m.map(|m| m.0))
+                    .fold(f64::INFINITY, f64::min);
+                let u = me[i];
+                while let Some((loss, n, d, s)) = next[i] {
+                    if loss > second + 1e-9 || (lo..=hi).contains(&total(&sol)) {
+                        break;
+                    }
+                    (sol.n[u], sol.d[u], sol.scores[u]) = (n, d, s);
+                    next[i] = self.step(terms, &sol, u, moves);
+                }
             }
         }
         Some(sol)
     }
 
-    /// Every score a CCG of `members` could take (for threshold searches), sorted, distinct.
+    /// Lay out every CCG's rows for a solution (the profiles say what each can score; the rows
+    /// show how), with each score and direction count recomputed from the rows.
+    pub fn materialise(&self, mut sol: Solution) -> Option<Solution> {
+        let rec = self.rec;
+        sol.rows = vec![];
+        for (u, unit) in rec.units.iter().enumerate() {
+            let goal = sol.goals[u];
+            let k = sol.class_of[u];
+            let o = self.option(u, k);
+            let shape = &self.profiles[self.kind_of[u]][o].0;
+            let directed = rec.classes[k].status == Status::Directed;
+            let d = self.profile(u, o, goal).exact_d.then_some(sol.d[u]);
+            let key = (self.kind_of[u], o, goal == Goal::Max, sol.n[u], d);
+            let cached = self.rows_cache.borrow().get(&key).cloned();
+            let rows = match cached {
+                Some(r) => r,
+                None => {
+                    let r = if sol.n[u] == 0 {
+                        Some(vec![])
+                    } else {
+                        rows::rows(unit, shape, directed, self.w, goal, sol.n[u], d)
+                    };
+                    self.rows_cache.borrow_mut().insert(key, r.clone());
+                    r
+                }
+            }?;
+            let score: f64 = rows
+                .iter()
+                .map(|&(l, dir)| {
+                    self.w.levels[l as usize - 1] + if dir { self.w.legal_direction } else { 0.0 }
+                })
+                .sum();
+            debug_assert!(
+                (score - sol.scores[u]).abs() < 1e-6,
+                "rows reproduce the profile's score"
+            );
+            let dd = rows.iter().filter(|r| r.1).count() as u32;
+            sol.d[u] = dd;
+            sol.scores[u] = score;
+            sol.rows.push(rows);
+        }
+        Some(sol)
+    }
+
+    /// Every score a CCG of `members` could take at an extreme of an order statistic, sorted,
+    /// distinct. Outside Midlands and East nothing ties a CCG's conditions to another's, so
+    /// there each CCG sits at its class's extreme and only those scores are candidates.
     pub fn candidate_scores(&self, members: &[usize], goal: Goal) -> Vec<f64> {
         let mut v: Vec<f64> = vec![0.0];
         for &u in members {
             for o in 0..self.rec.units[u].options.len() {
-                v.extend(self.cached(u, o, goal).iter().map(|c| c.2));
+                if self.rec.units[u].me {
+                    v.extend(self.cached(u, o, goal).iter().map(|c| c.2));
+                } else {
+                    let i = usize::from(goal == Goal::Min);
+                    v.extend(self.extremes[self.kind_of[u]][o][i].map(|c| c.2));
+                }
             }
         }
         v.sort_by(f64::total_cmp);
