@@ -77,11 +77,12 @@ def squeeze(s):
 raw = open(f"{check}/report.txt").read()
 text = squeeze(raw)
 lines = {line.strip() for line in raw.splitlines()}
-labels = {"reproduced": ("\u2713", "reproduced"), "not_reproduced": ("\u2717", "not reproduced"),
-          "cannot_be_assessed": ("?", "cannot be assessed")}
+# Each badge's symbol (drawn by the stylesheet) by its class; its words are in findings.json.
+symbols = {"reproduced": "\u2713", "reproduced-open": "\u2713", "not-reproduced": "\u2717",
+           "cannot-be-assessed": "?"}
 problems = []
 for i, c in enumerate(findings["claims"], 1):
-    symbol, verdict = labels[c["verdict"]]
+    symbol, verdict = symbols[c["verdict_class"]], c["verdict_words"]
     figure = c["ours"]
     # On paper each claim is a card: "Ours: <figure>" … "Verdict: <badge>" … "Reconstructed rows".
     start = text.find(squeeze(f"Ours: {figure}"))
@@ -92,7 +93,7 @@ for i, c in enumerate(findings["claims"], 1):
     elif squeeze(f"Verdict: {symbol} {verdict}") not in card:
         problems.append(f"claim {i} ({c['id']}): verdict {verdict!r} not on its card in the PDF")
     print(f"  claim {i} {c['id']}: {verdict}; {figure}")
-for title in ["The published claims", "Regions", "Region, area team or CSU?", "CSUs",
+for title in ["The published claims", "What the published record settles", "Regions", "Region, area team or CSU?", "CSUs",
               "Robustness to the severity weighting", "Evidence from published facts alone",
               "Reconstruction sensitivity", "Methods and data"]:
     # A heading is a line of its own (body text may use the same words).

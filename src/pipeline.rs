@@ -197,7 +197,7 @@ pub fn analyse(opts: &AnalyseOptions) -> Result<RunSummary> {
     let staging = Staging::new(&opts.output_dir)?;
     clock.lap("prepare output");
     let results = compute(&inputs, published.as_ref(), opts, &mut clock)?;
-    write_outputs(&results, &inputs, &staging, &mut clock)?;
+    write_outputs(&results, &inputs, published.as_ref(), &staging, &mut clock)?;
     let files = staging.file_names()?;
     staging.commit()?;
     clock.lap("commit");
@@ -257,6 +257,8 @@ pub fn compute(
     clock.lap("robustness");
     let sensitivity = sensitivity_stage(inputs, published, opts)?;
     clock.lap("sensitivity");
+    let record = record_bounds_stage(inputs, published, opts)?;
+    clock.lap("published record: bounds and witnesses");
     let (published_only, later_ratings) = match published {
         Some(p) => (
             Some(published_only::published_only(p, &counts)?),
@@ -271,21 +273,23 @@ pub fn compute(
         .chain(published.iter().flat_map(|p| &p.files));
     let population = crate::columns::f64_slice(&scored.ccgs, "population")?;
     let score = crate::columns::f64_slice(&scored.ccgs, "composite_score")?;
+    let mut claims = findings::claims(
+        &headline,
+        &intervals,
+        &robustness,
+        sensitivity.as_ref(),
+        &claim_shares(&counts, compare)?,
+        compare,
+        &significance,
+    );
+    findings::attach_record(&mut claims, record.as_ref());
     let findings = Findings {
         title: "Clinical commissioning groups: a north-south divide? Reproduction and stress test"
             .into(),
         provenance: findings::provenance_summary(&counts, inputs.outcomes.as_deref())?,
         weights: w.clone(),
         compare_csus: opts.compare.clone(),
-        claims: findings::claims(
-            &headline,
-            &intervals,
-            &robustness,
-            sensitivity.as_ref(),
-            &claim_shares(&counts, compare)?,
-            compare,
-            &significance,
-        ),
+        claims,
         regions: region_rows(&headline, &intervals),
         headline,
         significance,
@@ -313,6 +317,7 @@ pub fn compute(
         published_only,
         later_ratings,
         sensitivity,
+        record,
         seed: opts.seed,
         run: findings::RunRecord {
             command: opts.command_line(),
@@ -347,6 +352,23 @@ fn sensitivity_stage(
         opts.compare(),
         opts.sensitivity_seeds,
         &opts.progress,
+    )?))
+}
+
+/// Every claim's figure over every dataset consistent with the published record, for every
+/// weighting scheme (needs published facts).
+fn record_bounds_stage(
+    inputs: &Inputs,
+    published: Option<&Published>,
+    opts: &AnalyseOptions,
+) -> Result<Option<crate::stages::bounds::RecordBounds>> {
+    let Some(p) = published else { return Ok(None) };
+    let schemes = crate::io::weights::Weights::alternatives(&inputs.weights);
+    Ok(Some(crate::stages::bounds::record_bounds(
+        &model::ccg_records(&inputs.ccgs)?,
+        p,
+        &schemes,
+        opts.compare(),
     )?))
 }
 
@@ -395,6 +417,7 @@ fn region_rows(h: &Headline, intervals: &Intervals) -> Vec<RegionRow> {
 pub fn write_outputs(
     r: &Results,
     inputs: &Inputs,
+    published: Option<&Published>,
     out: &Staging,
     clock: &mut Stopwatch,
 ) -> Result<()> {
@@ -405,7 +428,19 @@ pub fn write_outputs(
     out.write("ccg_scores.csv", tables::frame_csv(&ccg_scores)?)?;
     out.write("region_summary.csv", tables::frame_csv(&r.scored.regions)?)?;
     out.write("csu_summary.csv", tables::frame_csv(&r.scored.csus)?)?;
-    out.write("robustness.csv", tables::robustness_csv(&f.robustness)?)?;
+    out.write(
+        "robustness.csv",
+        tables::robustness_csv(&f.robustness, f.record.as_ref())?,
+    )?;
+    if let Some(b) = crate::render::record::bounds_csv(f)? {
+        out.write("bounds.csv", b)?;
+    }
+    if let (Some(rb), Some(p)) = (&f.record, published) {
+        for (dir, conditions, outcomes) in crate::render::record::witnesses(rb, p)? {
+            out.write(&format!("{dir}/conditions.csv"), conditions)?;
+            out.write(&format!("{dir}/ccg_outcomes.csv"), outcomes)?;
+        }
+    }
     out.write(
         "csu_within_region.csv",
         csu_within_region::table_csv(&f.csu_within_region)?,

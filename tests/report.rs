@@ -235,23 +235,61 @@ fn check_report(out: &Path) -> Handle {
         let undefined = interval.is_null() || interval[0].is_null() || interval[1].is_null();
         assert_eq!(text(&cells[4]) == "–", undefined, "{interval}");
         let share = |key: &str| format!("{:.1}%", 100.0 * c[key].as_f64().unwrap());
-        assert!(text(&cells[7]).starts_with(&share("reconstructed_ccg_share")));
-        assert!(text(&cells[8]).starts_with(&share("reconstructed_row_share")));
+        assert!(text(&cells[8]).starts_with(&share("reconstructed_ccg_share")));
+        assert!(text(&cells[9]).starts_with(&share("reconstructed_row_share")));
         let seeds = f["sensitivity"]["seeds"].as_array().map(Vec::len);
         let holds = match (c["sensitivity_share"].as_f64(), seeds) {
             (Some(x), Some(n)) => format!("{} of {n} seeds", (x * n as f64).round()),
             _ => "not run".into(),
         };
-        assert_eq!(text(&cells[9]), holds);
+        assert_eq!(text(&cells[10]), holds);
         let badge = by_name(&cells[6], "span");
         assert_eq!(badge.len(), 1, "one badge per verdict");
         let verdict = c["verdict"].as_str().unwrap();
-        assert!(has_class(&badge[0], "badge") && has_class(&badge[0], &verdict.replace('_', "-")));
-        assert_eq!(
-            text(&badge[0]),
-            verdict.replace('_', " "),
-            "the label, not colour alone"
+        let record = c["published_record"]["status"].as_str();
+        // The badge's words: the verdict, and for a claim the record does not settle, on
+        // reconstructed data, what the record says (never a plain green badge on it).
+        let words = match (verdict, record) {
+            ("reproduced", Some("settled")) => "reproduced".to_string(),
+            ("reproduced", Some(s)) if c["reconstructed_ccg_share"].as_f64().unwrap() > 0.0 => {
+                format!(
+                    "reproduced on reconstructed data; {} in the published record",
+                    s.replace('_', " ")
+                )
+            }
+            ("reproduced", None) if c["reconstructed_ccg_share"].as_f64().unwrap() > 0.0 => {
+                "reproduced on reconstructed data; not bounded by the published record".into()
+            }
+            (v, _) => v.replace('_', " "),
+        };
+        assert_eq!(text(&badge[0]), words, "the label, not colour alone");
+        assert_eq!(c["verdict_words"].as_str(), Some(words.as_str()));
+        let class = if words == "reproduced" || verdict != "reproduced" {
+            verdict.replace('_', "-")
+        } else {
+            "reproduced-open".into()
+        };
+        assert!(
+            has_class(&badge[0], "badge") && has_class(&badge[0], &class),
+            "{class}"
         );
+        // The record's cell: its status as a labelled badge and the range, or "not bounded".
+        match record {
+            Some(status) => {
+                let b = by_name(&cells[7], "span");
+                assert_eq!(text(&b[0]), status.replace('_', " "));
+                assert!(has_class(
+                    &b[0],
+                    &format!("record-{}", status.replace('_', "-"))
+                ));
+                let range = c["published_record"]["range"].as_str().unwrap();
+                assert_eq!(
+                    text(&cells[7]),
+                    format!("{} {range}", status.replace('_', " "))
+                );
+            }
+            None => assert_eq!(text(&cells[7]), "not bounded"),
+        }
     }
 
     // Every chart the run drew, embedded byte for byte, with a caption and alt text.

@@ -177,14 +177,13 @@ fn assert_exit(o: &Output, code: i32) {
 type Snapshot = Vec<(String, Vec<u8>, SystemTime, u64)>;
 
 fn snapshot(dir: &Path) -> Snapshot {
-    let mut v: Snapshot = std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| {
-            let m = e.metadata().unwrap();
+    let mut v: Snapshot = common::files_under(dir)
+        .into_iter()
+        .map(|(name, path)| {
+            let m = std::fs::metadata(&path).unwrap();
             (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
+                name,
+                std::fs::read(&path).unwrap(),
                 m.modified().unwrap(),
                 m.ino(),
             )

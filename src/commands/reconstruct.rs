@@ -2,11 +2,9 @@
 //! seed (the procedure itself is `stages::reconstruct`).
 
 use crate::io::published::Published;
-use crate::io::read::{
-    load_ccg_records, CONDITIONS_FILE, OUTCOMES_FILE, OUTCOME_COLUMNS, WEIGHTS_FILE,
-};
+use crate::io::read::{load_ccg_records, CONDITIONS_FILE, OUTCOMES_FILE, WEIGHTS_FILE};
 use crate::io::weights::Weights;
-use crate::io::write::{replace_file, CsvText};
+use crate::io::write::replace_file;
 use crate::model::Evidence;
 use crate::stages::reconstruct::{reconstruct, Calibration, Reconstruction};
 use anyhow::{Context, Result};
@@ -49,40 +47,7 @@ pub fn run(data_dir: &Path, out_dir: &Path, seed: u64, cal: Calibration) -> Resu
 
 /// conditions.csv and ccg_outcomes.csv as text (the official format plus provenance).
 pub fn to_csv(rec: &Reconstruction, p: &Published) -> Result<(String, String)> {
-    let mut conditions = CsvText::new([
-        "ods_code",
-        "criterion",
-        "support_level",
-        "legal_direction",
-        "provenance",
-        "source",
-    ])?;
-    for c in &rec.conditions {
-        conditions.row([
-            c.ods_code.as_str(),
-            &c.criterion,
-            &c.support_level.to_string(),
-            if c.legal_direction { "true" } else { "false" },
-            c.provenance.as_str(),
-            &c.source,
-        ])?;
-    }
-    let mut outcomes = CsvText::new(OUTCOME_COLUMNS)?;
-    for o in &rec.outcomes {
-        outcomes.row([
-            o.ods_code.as_str(),
-            &o.wave.to_string(),
-            o.wave_provenance.as_str(),
-            &o.n_conditions.to_string(),
-            if o.legal_direction { "true" } else { "false" },
-            o.evidence.as_str(),
-            &o.method,
-            p.outcome(&o.ods_code)
-                .map(|x| x.source_url.as_str())
-                .unwrap_or(""),
-        ])?;
-    }
-    Ok((conditions.finish()?, outcomes.finish()?))
+    crate::render::tables::reconstruction_csv(rec, p)
 }
 
 /// Write the reconstruction into `out_dir` (each file replaced atomically).

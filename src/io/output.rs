@@ -63,8 +63,12 @@ impl Staging {
         self.tmp.join(name)
     }
 
+    /// Write a file of this run (`name` may name a subfolder, which is made).
     pub fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> Result<(), OutputError> {
         let p = self.path(name);
+        if let Some(dir) = p.parent().filter(|d| !d.exists()) {
+            std::fs::create_dir_all(dir).map_err(|e| out_err(dir, e))?;
+        }
         std::fs::write(&p, bytes).map_err(|e| out_err(&p, e))
     }
 

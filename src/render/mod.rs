@@ -9,5 +9,6 @@ pub mod document;
 pub mod figures;
 pub mod html;
 pub mod markdown;
+pub mod record;
 pub mod sections;
 pub mod tables;

@@ -13,8 +13,9 @@ use crate::stages::later_ratings::LaterRatings;
 
 /// The whole report, in reading order.
 pub fn document(f: &Findings) -> Document {
-    let sections: [fn(&Findings) -> Option<Section>; 11] = [
+    let sections: [fn(&Findings) -> Option<Section>; 12] = [
         claims_section,
+        crate::render::record::record_section,
         regions_section,
         structure_section,
         size_section,
@@ -55,6 +56,19 @@ fn figure(f: &Findings, file: &str) -> Option<Block> {
 pub fn verdict_cell(v: &Verdict) -> Vec<Inline> {
     let mut cell = vec![verdict_badge(v.label())];
     if let Some(reason) = v.reason() {
+        cell.push(text(format!(" ({reason})")));
+    }
+    cell
+}
+
+/// A claim's verdict as its badge reads: on reconstructed data, with what the published record
+/// says when it does not settle the claim (never a bare green badge on an open claim).
+fn claim_verdict_cell(c: &Claim) -> Vec<Inline> {
+    let mut cell = vec![Inline::Verdict {
+        text: c.verdict_words.clone(),
+        class: c.verdict_class.clone(),
+    }];
+    if let Some(reason) = c.verdict.reason() {
         cell.push(text(format!(" ({reason})")));
     }
     cell
@@ -131,6 +145,7 @@ fn banner(f: &Findings) -> Vec<Block> {
         detail.push_str(&format!(" Reconstruction: {}.", p.methods.join("; ")));
     }
     blocks.push(para(&detail));
+    blocks.extend(crate::render::record::banner_line(f));
     if p.calibrated_to_findings {
         blocks.push(para(
             "Two sections do without that tuning: \"Reconstruction sensitivity\" fills everything unpublished in \
@@ -177,6 +192,7 @@ fn claims_section(f: &Findings) -> Option<Section> {
         "95% interval",
         "p-value",
         "Verdict",
+        "Published record (every consistent dataset)",
         "CCGs behind it not wholly published",
         "Reconstructed rows behind it",
     ]
@@ -258,7 +274,8 @@ fn claim_row(i: usize, c: &Claim, f: &Findings, total_is_published: bool) -> Vec
                 .map(p_text)
                 .unwrap_or_else(|| "–".into()),
         )],
-        verdict_cell(&c.verdict),
+        claim_verdict_cell(c),
+        crate::render::record::record_cell(c),
         vec![text(format!("{}{fixed}", pct(c.reconstructed_ccg_share)))],
         vec![text(format!("{}{fixed}", pct(c.reconstructed_row_share)))],
         vec![text(match &f.sensitivity {
@@ -861,7 +878,8 @@ fn sensitivity_section(f: &Findings) -> Option<Section> {
                     "Read the last two rows: under this calibration the share with conditions is fixed by the published \
                      totals and no size or deprivation effect is put in, so the first three claims hold by construction. \
                      How often the regional spread and the CSU ratio appear without being put in is what the published \
-                     facts alone imply for them.",
+                     facts alone imply for them. Seeds are a sample; \"What the published record settles\" gives \
+                     the exact range of each figure over every dataset consistent with the published facts.",
                 ),
             ]
         }

@@ -86,7 +86,10 @@ fn push_text(out: &mut String, s: &str) {
 }
 
 /// robustness.csv: one row per scheme × claim.
-pub fn robustness_csv(rows: &[RobustnessRow]) -> anyhow::Result<String> {
+pub fn robustness_csv(
+    rows: &[RobustnessRow],
+    record: Option<&crate::stages::bounds::RecordBounds>,
+) -> anyhow::Result<String> {
     let mut w = CsvText::new([
         "scheme",
         "level_weights",
@@ -94,6 +97,8 @@ pub fn robustness_csv(rows: &[RobustnessRow]) -> anyhow::Result<String> {
         "claim",
         "figure",
         "verdict",
+        "published_record",
+        "published_record_with_assumptions",
     ])?;
     for r in rows {
         let h = &r.headline;
@@ -105,6 +110,15 @@ pub fn robustness_csv(rows: &[RobustnessRow]) -> anyhow::Result<String> {
             h.csu_ratio,
         ];
         for (k, id) in CLAIMS.iter().enumerate() {
+            // What the published record says under this scheme: settled / open / ruled out.
+            let status = |a| {
+                record
+                    .and_then(|rb| rb.of(&r.scheme, a))
+                    .and_then(|b| b.claims.iter().find(|c| c.claim == *id))
+                    .map_or("not_bounded".to_string(), |c| {
+                        crate::stages::findings::status_word(c.status).replace(' ', "_")
+                    })
+            };
             w.row([
                 r.scheme.clone(),
                 r.weights.levels_text(),
@@ -112,6 +126,8 @@ pub fn robustness_csv(rows: &[RobustnessRow]) -> anyhow::Result<String> {
                 id.to_string(),
                 num(figures[k]),
                 r.verdicts[k].label().to_string(),
+                status(crate::stages::bounds::Assumptions::PublishedOnly),
+                status(crate::stages::bounds::Assumptions::Reconstruction),
             ])?;
         }
     }
@@ -132,4 +148,45 @@ mod tests {
             "name,x,n,ok\n\"a,b\",1.5,3,true\nc,2,4,false\n"
         );
     }
+}
+
+/// conditions.csv and ccg_outcomes.csv as text (the official format plus provenance).
+pub fn reconstruction_csv(
+    rec: &crate::stages::reconstruct::Reconstruction,
+    p: &crate::io::published::Published,
+) -> anyhow::Result<(String, String)> {
+    let mut conditions = CsvText::new([
+        "ods_code",
+        "criterion",
+        "support_level",
+        "legal_direction",
+        "provenance",
+        "source",
+    ])?;
+    for c in &rec.conditions {
+        conditions.row([
+            c.ods_code.as_str(),
+            &c.criterion,
+            &c.support_level.to_string(),
+            if c.legal_direction { "true" } else { "false" },
+            c.provenance.as_str(),
+            &c.source,
+        ])?;
+    }
+    let mut outcomes = CsvText::new(crate::io::read::OUTCOME_COLUMNS)?;
+    for o in &rec.outcomes {
+        outcomes.row([
+            o.ods_code.as_str(),
+            &o.wave.to_string(),
+            o.wave_provenance.as_str(),
+            &o.n_conditions.to_string(),
+            if o.legal_direction { "true" } else { "false" },
+            o.evidence.as_str(),
+            &o.method,
+            p.outcome(&o.ods_code)
+                .map(|x| x.source_url.as_str())
+                .unwrap_or(""),
+        ])?;
+    }
+    Ok((conditions.finish()?, outcomes.finish()?))
 }

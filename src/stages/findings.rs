@@ -60,6 +60,81 @@ pub struct Claim {
     pub robustness: Vec<(String, String)>,
     /// Share of reconstruction seeds (calibration none) under which the claim holds.
     pub sensitivity_share: Option<f64>,
+    /// What the published record says of the claim over every consistent dataset (None when
+    /// the claim is not bounded, or there are no published facts).
+    pub published_record: Option<PublishedRecord>,
+    /// The verdict as its badge reads: the label, and on reconstructed data what the record
+    /// says ("reproduced on reconstructed data; open in the published record").
+    pub verdict_words: String,
+    /// The badge's class: the verdict's, or `reproduced-open` when a reproduced claim is not
+    /// settled by the record (so no plain green badge stands on an open claim).
+    pub verdict_class: String,
+}
+
+/// A claim over every dataset consistent with the published record.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublishedRecord {
+    /// settled / open / ruled_out / undetermined, under published facts only.
+    pub status: String,
+    /// The claim's figure over the consistent set, in words.
+    pub range: String,
+    /// The same with the reconstruction's assumptions added.
+    pub status_with_assumptions: String,
+    pub range_with_assumptions: String,
+    /// What must have been true for the claim to hold, in plain words.
+    pub necessary: String,
+}
+
+/// A status in words ("ruled out"), or "undetermined" when neither end was proved.
+pub fn status_word(s: Option<crate::stages::bounds::Record2>) -> String {
+    s.map_or("undetermined", |x| x.label()).to_string()
+}
+
+/// Add what the published record says to each claim, and word the badges from it.
+pub fn attach_record(claims: &mut [Claim], record: Option<&crate::stages::bounds::RecordBounds>) {
+    use crate::stages::bounds::{headline_figure, range_text, Assumptions};
+    for c in claims.iter_mut() {
+        c.published_record = record.and_then(|r| {
+            let only = r.claim(Assumptions::PublishedOnly, &c.id)?;
+            let with = r.claim(Assumptions::Reconstruction, &c.id)?;
+            let share = c.id == "with_conditions";
+            Some(PublishedRecord {
+                status: status_word(only.status).replace(' ', "_"),
+                range: headline_figure(only)
+                    .map(|f| range_text(f, share))
+                    .unwrap_or_default(),
+                status_with_assumptions: status_word(with.status).replace(' ', "_"),
+                range_with_assumptions: headline_figure(with)
+                    .map(|f| range_text(f, share))
+                    .unwrap_or_default(),
+                necessary: only.necessary.clone(),
+            })
+        });
+        let reconstructed = c.reconstructed_ccg_share > 0.0;
+        let status = c
+            .published_record
+            .as_ref()
+            .map(|p| p.status.replace('_', " "));
+        (c.verdict_words, c.verdict_class) = match (&c.verdict, status.as_deref()) {
+            (Verdict::Reproduced, Some("settled")) => ("reproduced".into(), "reproduced".into()),
+            (Verdict::Reproduced, _) if !reconstructed => {
+                ("reproduced".into(), "reproduced".into())
+            }
+            (Verdict::Reproduced, Some("ruled out")) => (
+                "reproduced on reconstructed data; ruled out by the published record".into(),
+                "reproduced-open".into(),
+            ),
+            (Verdict::Reproduced, Some(s)) => (
+                format!("reproduced on reconstructed data; {s} in the published record"),
+                "reproduced-open".into(),
+            ),
+            (Verdict::Reproduced, None) => (
+                "reproduced on reconstructed data; not bounded by the published record".into(),
+                "reproduced-open".into(),
+            ),
+            (v, _) => (v.label().to_string(), v.label().replace(' ', "-")),
+        };
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -111,6 +186,9 @@ pub struct Findings {
     /// NHS England's later ratings against 2013 (published facts only).
     pub later_ratings: Option<LaterRatings>,
     pub sensitivity: Option<Sensitivity>,
+    /// What the published record settles: every claim's figure over every dataset consistent
+    /// with it, for every weighting scheme and both assumption sets.
+    pub record: Option<crate::stages::bounds::RecordBounds>,
     pub seed: u64,
     /// Not in findings.json: it holds results, so the same data re-saved in another encoding or
     /// as a workbook give the same file. The inputs' hashes are in inputs.sha256 and the report.
@@ -309,6 +387,9 @@ pub fn claims(
                     .collect(),
                 sensitivity_share: sensitivity
                     .map(|s| s.holds[k] as f64 / s.seeds.len().max(1) as f64),
+                published_record: None,
+                verdict_words: verdicts[k].label().to_string(),
+                verdict_class: verdicts[k].label().replace(' ', "-"),
             },
         )
         .collect()

@@ -71,18 +71,30 @@ pub const QUICK: [&str; 6] = [
 
 /// Every file in `dir` with its bytes, sorted by name.
 pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
+    let mut v: Vec<(String, Vec<u8>)> = files_under(dir)
+        .into_iter()
+        .map(|(name, path)| (name, std::fs::read(path).unwrap()))
         .collect();
     v.sort();
     v
+}
+
+/// Every file under a directory, subfolders included: (path relative to it with `/`, path).
+pub fn files_under(dir: &Path) -> Vec<(String, std::path::PathBuf)> {
+    let mut out = vec![];
+    let mut stack = vec![(String::new(), dir.to_path_buf())];
+    while let Some((prefix, d)) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let name = format!("{prefix}{}", e.file_name().to_string_lossy());
+            if e.file_type().unwrap().is_dir() {
+                stack.push((format!("{name}/"), e.path()));
+            } else {
+                out.push((name, e.path()));
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 /// Text as Excel on Windows saves it (Windows-1252): ASCII, and the curly apostrophe as 0x92;

@@ -19,7 +19,8 @@ pub mod witness;
 
 use crate::io::weights::Weights;
 use crate::model::REGIONS;
-use record::{Assumptions, Record, Status};
+use record::Status;
+pub use record::{Assumptions, Record};
 use rows::Goal;
 use search::{Solution, Solver, Term};
 use serde::Serialize;
@@ -126,6 +127,12 @@ fn middle(m: usize) -> (usize, usize) {
     }
 }
 
+#[derive(Clone, Copy)]
+enum Order {
+    MostOptionsFirst,
+    FewestOptionsFirst,
+}
+
 struct Ctx<'a> {
     solver: Solver<'a>,
     regions: [Vec<usize>; 4],
@@ -225,6 +232,30 @@ impl Ctx<'_> {
                 ((ta, tb), ea && eb)
             }
         }
+    }
+
+    /// In each region, enough CCGs to hold its median up (m - a + 1 of them, a the lower middle
+    /// position), picked in `order`: a search that asks every CCG for something gives the
+    /// fully authorised places to whichever region it likes, so only these ask.
+    fn median_holders(&self, order: Order) -> std::collections::BTreeSet<usize> {
+        let mut out = std::collections::BTreeSet::new();
+        for members in &self.regions {
+            let m = members.len();
+            if m == 0 {
+                continue;
+            }
+            let (a, _) = middle(m);
+            let mut sorted = members.clone();
+            let options = |u: &usize| self.solver.rec.units[*u].options.len();
+            match order {
+                Order::MostOptionsFirst => {
+                    sorted.sort_by_key(|u| (std::cmp::Reverse(options(u)), *u))
+                }
+                Order::FewestOptionsFirst => sorted.sort_by_key(|u| (options(u), *u)),
+            }
+            out.extend(sorted.into_iter().take(m - a + 1));
+        }
+        out
     }
 
     fn medians_of(&self, sol: &Solution) -> [f64; 4] {
@@ -434,19 +465,27 @@ fn regional_spread(ctx: &Ctx) -> ClaimBounds {
             .take(4)
             .collect();
         let big = ctx.solver.rec.units.len() as f64 + 1.0;
-        for t in positive {
-            let terms = ctx.terms(|u| {
-                if ctx.solver.rec.units[u].region == 0 {
-                    vec![Term::AtMost(t, big), Term::AtLeast(search::POSITIVE, big)]
-                } else {
-                    vec![Term::AtLeast(3.0 * t, 1.0)]
-                }
-            });
-            let solved = ctx.solver.solve(&terms);
-            if let Some((_, s)) = solved.best {
-                if judge(&s).1 {
-                    holds = Some(s);
-                    break;
+        'search: for t in positive {
+            for order in [Order::MostOptionsFirst, Order::FewestOptionsFirst] {
+                // Enough of each region's CCGs above the line that its median is too: the
+                // North's above 0 and at most t, every other region's at least 3t.
+                let chosen = ctx.median_holders(order);
+                let terms = ctx.terms(|u| {
+                    let (r, held) = (ctx.solver.rec.units[u].region, chosen.contains(&u));
+                    match (r, held) {
+                        (0, true) => {
+                            vec![Term::AtMost(t, big), Term::AtLeast(search::POSITIVE, big)]
+                        }
+                        (0, false) => vec![Term::AtMost(t, big)],
+                        (_, true) => vec![Term::AtLeast(3.0 * t, 1.0)],
+                        _ => vec![],
+                    }
+                });
+                if let Some(s) = ctx.solve_terms(&terms) {
+                    if judge(&s).1 {
+                        holds = Some(s);
+                        break 'search;
+                    }
                 }
             }
         }
@@ -521,9 +560,16 @@ fn regional_spread(ctx: &Ctx) -> ClaimBounds {
         .filter(|&t| t > 0.0)
         .take(2)
     {
-        cands.extend(ctx.solve_terms(
-            &ctx.terms(|_| vec![Term::AtMost(t, 2.0), Term::AtLeast(search::POSITIVE, 1.0)]),
-        ));
+        for order in [Order::MostOptionsFirst, Order::FewestOptionsFirst] {
+            let chosen = ctx.median_holders(order);
+            cands.extend(ctx.solve_terms(&ctx.terms(|u| {
+                let mut v = vec![Term::AtMost(t, 2.0)];
+                if chosen.contains(&u) {
+                    v.push(Term::AtLeast(search::POSITIVE, 1.0));
+                }
+                v
+            })));
+        }
     }
     let wmin = cands
         .into_iter()
@@ -691,3 +737,124 @@ pub fn slug(s: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// What `analyse` reports: the bounds for every weighting scheme under both assumption sets
+/// (the run's own scheme first), and the consistent sets themselves (for the witnesses).
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordBounds {
+    /// Each assumption set: key, name, and every assumption with its source.
+    pub assumption_sets: Vec<(String, String, Vec<(String, String)>)>,
+    /// Scheme by scheme (the run's own first), each assumption set in `Assumptions::ALL` order.
+    pub bounds: Vec<Bounds>,
+    #[serde(skip)]
+    pub records: Vec<Record>,
+}
+
+impl RecordBounds {
+    /// The bounds of one claim under the run's own scheme and an assumption set.
+    pub fn claim(&self, a: Assumptions, claim: &str) -> Option<&ClaimBounds> {
+        self.of(&self.bounds.first()?.scheme, a)?
+            .claims
+            .iter()
+            .find(|c| c.claim == claim)
+    }
+    pub fn of(&self, scheme: &str, a: Assumptions) -> Option<&Bounds> {
+        self.bounds
+            .iter()
+            .find(|b| b.scheme == scheme && b.assumptions == a)
+    }
+    pub fn record(&self, a: Assumptions) -> &Record {
+        &self.records[Assumptions::ALL
+            .iter()
+            .position(|x| *x == a)
+            .expect("both sets")]
+    }
+}
+
+/// Bounds for every scheme (two threads: the sets are independent). Facts that contradict each
+/// other are an input error naming them.
+pub fn record_bounds(
+    ccgs: &[crate::model::Ccg],
+    p: &crate::io::published::Published,
+    schemes: &[Weights],
+    compare: (&str, &str),
+) -> Result<RecordBounds, crate::error::InputError> {
+    let records: Vec<Record> = Assumptions::ALL
+        .iter()
+        .map(|&a| Record::new(ccgs, p, a))
+        .collect::<Result<_, _>>()?;
+    let jobs: Vec<(&Weights, &Record)> = schemes
+        .iter()
+        .flat_map(|w| records.iter().map(move |r| (w, r)))
+        .collect();
+    let (first, second) = jobs.split_at(jobs.len() / 2);
+    let run = |part: &[(&Weights, &Record)]| -> Vec<Bounds> {
+        part.iter().map(|(w, r)| bounds(r, w, compare)).collect()
+    };
+    let (mut a, b) = std::thread::scope(|s| {
+        let other = s.spawn(|| run(second));
+        (run(first), other.join().expect("bounds thread"))
+    });
+    a.extend(b);
+    Ok(RecordBounds {
+        assumption_sets: Assumptions::ALL
+            .iter()
+            .map(|a| {
+                (
+                    a.key().to_string(),
+                    a.as_str().to_string(),
+                    a.listed()
+                        .into_iter()
+                        .map(|(x, y)| (x.to_string(), y.to_string()))
+                        .collect(),
+                )
+            })
+            .collect(),
+        bounds: a,
+        records,
+    })
+}
+
+/// A figure's range in words: "0.011 to 3,471", "79.6% in every dataset", "1 to unbounded".
+pub fn range_text(f: &Figure, as_share: bool) -> String {
+    let show = |e: &End| -> String {
+        if e.value.is_nan() {
+            format!("at least {}", crate::format::approx(e.proved))
+        } else if e.value.is_infinite() {
+            "unbounded".into()
+        } else if as_share {
+            crate::format::pct(e.value)
+        } else {
+            crate::format::approx(e.value)
+        }
+    };
+    let (lo, hi) = (show(&f.min), show(&f.max));
+    let mut s = if lo == hi {
+        format!("{lo} in every consistent dataset")
+    } else {
+        format!("{lo} to {hi}")
+    };
+    let loose: Vec<&str> = [("lowest", &f.min), ("highest", &f.max)]
+        .iter()
+        .filter(|(_, e)| !e.exact && !e.value.is_nan())
+        .map(|(w, _)| *w)
+        .collect();
+    if !loose.is_empty() {
+        s.push_str(&format!(
+            " (the {} not proved to be the extreme)",
+            loose.join(" and ")
+        ));
+    }
+    s
+}
+
+/// The figure a claim's verdict rests on (the share, the median ratio, the CSU ratio).
+pub fn headline_figure(c: &ClaimBounds) -> Option<&Figure> {
+    let key = match c.claim.as_str() {
+        "with_conditions" => "share_with_conditions",
+        "regional_median_spread" => "median_ratio",
+        "csu_ratio" => "csu_ratio",
+        _ => return None,
+    };
+    c.figures.iter().find(|f| f.key == key)
+}
