@@ -110,6 +110,19 @@ pub struct Correlation {
     pub n: usize,
 }
 
+/// The smallest |r| significant at 5% (two-sided) among n pairs, by the same t approximation
+/// as `correlation_p_value` (0.135 for 211 CCGs).
+pub fn critical_correlation(n: usize) -> f64 {
+    if n < 3 {
+        return f64::NAN;
+    }
+    let df = (n - 2) as f64;
+    let t = StudentsT::new(0.0, 1.0, df)
+        .expect("df > 0")
+        .inverse_cdf(0.975);
+    t / (df + t * t).sqrt()
+}
+
 /// Two-sided p-value of a correlation coefficient by the t approximation with n−2 df
 /// (as R's cor.test for Pearson, and scipy's spearmanr).
 pub fn correlation_p_value(r: f64, n: usize) -> f64 {
@@ -356,6 +369,16 @@ pub fn odds_ratio_exact(a: u64, b: u64, c: u64, d: u64) -> (f64, f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_critical_correlation_is_where_p_crosses_5_percent() {
+        for n in [10, 211, 5000] {
+            let r = critical_correlation(n);
+            assert!((correlation_p_value(r, n) - 0.05).abs() < 1e-9, "n = {n}");
+        }
+        // By hand for 211 pairs: t(0.975, 209) = 1.9713, r = t / sqrt(209 + t^2) = 0.1351.
+        assert!((critical_correlation(211) - 0.1351).abs() < 5e-4);
+    }
 
     fn close(a: f64, b: f64, tol: f64) -> bool {
         (a - b).abs() <= tol

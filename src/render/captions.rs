@@ -160,6 +160,31 @@ pub fn caption(f: &Findings, file: &str) -> Option<(String, String)> {
                 format!("Published ratings only. {}.", parts.join("; ")),
             )
         }
+        "bounds.png" => {
+            let words: Vec<String> = f
+                .claims
+                .iter()
+                .enumerate()
+                .map(|(k, c)| match &c.published_record {
+                    Some(r) => format!("claim {} {} ({})", k + 1, r.status.replace('_', " "), r.range),
+                    None => format!("claim {} not bounded", k + 1),
+                })
+                .collect();
+            (
+                format!(
+                    "Range chart, one row per claim: the lowest to highest value of the claim's figure over every dataset \
+                     consistent with the published record, as bands for the two assumption sets, with the claim's threshold, \
+                     this run's figure and each untuned reconstruction's. {}.",
+                    words.join("; ")
+                ),
+                format!(
+                    "What the published record allows. Each row is a claim's figure over every dataset that agrees with every \
+                     published fact (light: published facts only; dark: with the reconstruction's assumptions); the red line is \
+                     where the claim's test draws its line, the diamond this run, the circles the untuned reconstructions. {}.",
+                    words.join("; ")
+                ),
+            )
+        }
         "area_team_medians.png" => {
             let a = f.area_teams.as_ref()?;
             let finite = || a.teams.iter().filter(|t| t.median_score.is_finite());

@@ -635,3 +635,166 @@ fn format_axis(v: f64) -> String {
         format_value(v)
     }
 }
+
+/// One row of the bounds chart: a claim's figure over every dataset consistent with the
+/// published record.
+pub struct RangeRow {
+    pub label: String,
+    /// On a log axis (the ratios).
+    pub log: bool,
+    /// (lowest, highest) under published facts only, and with the reconstruction's assumptions;
+    /// an infinite highest runs to the edge.
+    pub published_only: (f64, f64),
+    pub with_assumptions: (f64, f64),
+    /// Where the claim's test draws its line.
+    pub thresholds: Vec<f64>,
+    /// This run's figure, and each untuned reconstruction's.
+    pub ours: f64,
+    pub untuned: Vec<f64>,
+}
+
+/// One strip per figure: the consistent range as two bands (published facts only, light; with
+/// the reconstruction's assumptions, dark), the claim's threshold as a red line, this run's
+/// figure as a black diamond and each untuned reconstruction as a grey circle.
+pub fn ranges(path: &Path, title: &str, rows: &[RangeRow], note: &str) -> Result<()> {
+    let (root, main) = page(path, note)?;
+    let main = main.titled(title, title_style()).map_err(err)?;
+    let (key, body) = main.split_vertically(30);
+    key.draw_text(
+        "Light band: published facts only. Dark band: with the reconstruction's assumptions. Red line: the claim's threshold. \u{25c6} this run, \u{25cb} untuned reconstructions.",
+        &(FONT, 14).into_font().color(&GREY),
+        (16, 6),
+    )
+    .map_err(err)?;
+    let strips = body.split_evenly((rows.len().max(1), 1));
+    for (row, strip) in rows.iter().zip(strips.iter()) {
+        let (label_area, plot) = strip.split_horizontally(300);
+        for (i, line) in wrap(&row.label, 34).iter().take(3).enumerate() {
+            label_area
+                .draw_text(
+                    line,
+                    &(FONT, 15).into_font().color(&BLACK),
+                    (16, 14 + 18 * i as i32),
+                )
+                .map_err(err)?;
+        }
+        let t = |v: f64| if row.log { v.log10() } else { v };
+        let finite: Vec<f64> = [
+            row.published_only.0,
+            row.published_only.1,
+            row.with_assumptions.0,
+            row.with_assumptions.1,
+            row.ours,
+        ]
+        .into_iter()
+        .chain(row.thresholds.iter().copied())
+        .chain(row.untuned.iter().copied())
+        .filter(|v| v.is_finite() && (!row.log || *v > 0.0))
+        .map(t)
+        .collect();
+        let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let pad = ((hi - lo) * 0.08).max(if row.log { 0.3 } else { 0.05 });
+        // A log axis spans whole decades, so its ticks fall on 0.1, 1, 10, ...
+        let (x0, x1) = if row.log {
+            ((lo - 0.2).floor(), (hi + 0.2).ceil())
+        } else {
+            (lo - pad, hi + pad)
+        };
+        let ticks = if row.log { (x1 - x0) as usize + 1 } else { 8 };
+        let mut chart = ChartBuilder::on(&plot)
+            .margin_right(24)
+            .margin_top(6)
+            .x_label_area_size(26)
+            .build_cartesian_2d(x0..x1, 0f64..1f64)
+            .map_err(err)?;
+        let log = row.log;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .disable_y_axis()
+            .x_labels(ticks)
+            .x_label_formatter(&|v| {
+                if log {
+                    format_axis(10f64.powf(*v))
+                } else {
+                    format_value(*v)
+                }
+            })
+            .label_style((FONT, 13))
+            .draw()
+            .map_err(err)?;
+        let clamp = |v: f64| {
+            if v.is_infinite() {
+                if v > 0.0 {
+                    x1
+                } else {
+                    x0
+                }
+            } else if row.log && v <= 0.0 {
+                x0
+            } else {
+                t(v).clamp(x0, x1)
+            }
+        };
+        for ((a, b), (y0, y1), colour) in [
+            (row.published_only, (0.55, 0.9), RGBColor(170, 206, 235)),
+            (row.with_assumptions, (0.1, 0.45), RGBColor(0, 114, 178)),
+        ] {
+            if a.is_nan() || b.is_nan() {
+                continue;
+            }
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [
+                        (clamp(a), y0),
+                        (clamp(b).max(clamp(a) + (x1 - x0) * 0.004), y1),
+                    ],
+                    colour.filled(),
+                )))
+                .map_err(err)?;
+            if b.is_infinite() {
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        "unbounded \u{2192}",
+                        (x1 - (x1 - x0) * 0.16, (y0 + y1) / 2.0),
+                        TextStyle::from((FONT, 13).into_font())
+                            .pos(Pos::new(HPos::Left, VPos::Center)),
+                    )))
+                    .map_err(err)?;
+            }
+        }
+        for &th in &row.thresholds {
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(clamp(th), 0.0), (clamp(th), 1.0)],
+                    RGBColor(180, 35, 24).stroke_width(2),
+                )))
+                .map_err(err)?;
+        }
+        chart
+            .draw_series(
+                row.untuned
+                    .iter()
+                    .filter(|v| v.is_finite())
+                    .map(|&v| Circle::new((clamp(v), 0.5), 5, GREY.stroke_width(1))),
+            )
+            .map_err(err)?;
+        if row.ours.is_finite() {
+            let (x, y) = (clamp(row.ours), 0.5);
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    vec![
+                        (x, y + 0.22),
+                        (x + (x1 - x0) * 0.008, y),
+                        (x, y - 0.22),
+                        (x - (x1 - x0) * 0.008, y),
+                    ],
+                    BLACK.filled(),
+                )))
+                .map_err(err)?;
+        }
+    }
+    root.present().map_err(err)?;
+    Ok(())
+}

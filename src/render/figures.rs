@@ -12,7 +12,7 @@ use anyhow::Result;
 use std::path::Path;
 
 /// Every chart file name `draw_all` may write, in drawing order.
-pub const CHARTS: [&str; 9] = [
+pub const CHARTS: [&str; 10] = [
     "distribution.png",
     "region_medians.png",
     "csu_scores.png",
@@ -22,6 +22,7 @@ pub const CHARTS: [&str; 9] = [
     "directions_by_region.png",
     "later_ratings_by_region.png",
     "area_team_medians.png",
+    "bounds.png",
 ];
 
 /// Whether this run draws `file`: three charts need published facts or area teams.
@@ -33,6 +34,7 @@ pub fn drawn(f: &Findings, file: &str) -> bool {
             .as_ref()
             .is_some_and(|l| !l.by_region.is_empty()),
         "area_team_medians.png" => f.area_teams.is_some(),
+        "bounds.png" => f.record.is_some(),
         other => CHARTS.contains(&other),
     }
 }
@@ -64,6 +66,7 @@ pub fn draw_all(dir: &Path, f: &Findings, s: &Scored) -> Result<()> {
         Box::new(|| directions(dir, f)),
         Box::new(|| later_ratings(dir, f)),
         Box::new(|| area_team_medians(dir, f, &note)),
+        Box::new(|| bounds(dir, f)),
     ];
     // Two threads take alternate charts; each chart is its own file, so order does not matter.
     let (even, odd): (Vec<_>, Vec<_>) = jobs.iter().enumerate().partition(|(i, _)| i % 2 == 0);
@@ -313,6 +316,70 @@ fn later_ratings(dir: &Path, f: &Findings) -> Result<()> {
         &groups,
         &series,
         "Source: published facts only (data/published/later_ratings.csv: HSJ and others, a source on every row); no reconstruction involved.",
+    )
+}
+
+/// Each claim's figure over every dataset consistent with the published record (drawn when the
+/// data directory has published facts).
+fn bounds(dir: &Path, f: &Findings) -> Result<()> {
+    let Some(r) = &f.record else { return Ok(()) };
+    use crate::stages::bounds::{headline_figure, Assumptions};
+    let h = &f.headline;
+    let ours = [
+        h.share_with_conditions,
+        h.size.r,
+        h.deprivation.r,
+        h.median_ratio,
+        h.csu_ratio,
+    ];
+    let r_crit = crate::stats::critical_correlation(h.n_ccgs);
+    let thresholds = [
+        vec![0.75, 0.85],
+        vec![-r_crit, r_crit],
+        vec![r_crit],
+        vec![3.0],
+        vec![30.0],
+    ];
+    let names = [
+        "1. share with conditions (75% to 85%)",
+        "2. rho, score vs size (significant beyond the lines)",
+        "3. rho, score vs deprivation (significantly positive right of the line)",
+        "4. highest / lowest regional median (log; at least 3)",
+        "5. CSU mean ratio (log; over 30)",
+    ];
+    let ends = |a: Assumptions, k: usize| -> (f64, f64) {
+        r.claim(a, crate::stages::headline::CLAIMS[k])
+            .and_then(headline_figure)
+            .map_or((f64::NAN, f64::NAN), |fig| {
+                let v = |e: &crate::stages::bounds::End| {
+                    if e.value.is_nan() {
+                        e.proved
+                    } else {
+                        e.value
+                    }
+                };
+                (v(&fig.min), v(&fig.max))
+            })
+    };
+    let rows: Vec<charts::RangeRow> = (0..5)
+        .map(|k| charts::RangeRow {
+            label: names[k].to_string(),
+            log: k >= 3,
+            published_only: ends(Assumptions::PublishedOnly, k),
+            with_assumptions: ends(Assumptions::Reconstruction, k),
+            thresholds: thresholds[k].clone(),
+            ours: ours[k],
+            untuned: f
+                .sensitivity
+                .as_ref()
+                .map_or(vec![], |s| s.figures.iter().map(|x| x[k]).collect()),
+        })
+        .collect();
+    charts::ranges(
+        &dir.join(CHARTS[9]),
+        &format!("What the published record allows: each claim's figure over every consistent dataset ({} weights)", f.weights.name),
+        &rows,
+        "Source: published facts only (data/published/) and the rules of the authorisation process; each end is attained by a dataset in output/witnesses/. Marks: this run and the untuned reconstructions of the sensitivity stage.",
     )
 }
 

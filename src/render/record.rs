@@ -131,11 +131,18 @@ pub fn record_section(f: &Findings) -> Option<Section> {
             f.weights.name
         )),
     ];
+    if let Some((alt, caption)) = crate::render::captions::caption(f, "bounds.png") {
+        blocks.push(Block::Figure {
+            file: "bounds.png".into(),
+            alt,
+            caption: vec![text(caption)],
+        });
+    }
     for a in Assumptions::ALL {
         let Some(b) = r.bounds.first().and_then(|d| r.of(&d.scheme, a)) else {
             continue;
         };
-        blocks.push(subheading(&format!("{} {}", capitalise(a.as_str()), "")));
+        blocks.push(subheading(&capitalise(a.as_str())));
         blocks.push(table(
             "bounds",
             &["Claim", "Figure", "Lowest", "Highest", "Ours"],
@@ -174,7 +181,7 @@ pub fn record_section(f: &Findings) -> Option<Section> {
         });
     }
     blocks.push(para("The same under every weighting scheme (status under published facts only / with the reconstruction's assumptions):"));
-    let ids = ["with_conditions", "regional_median_spread", "csu_ratio"];
+    let ids = crate::stages::headline::CLAIMS;
     let mut header = vec!["Scheme".to_string()];
     header.extend(ids.iter().map(|id| format!("Claim {}", number(id))));
     let schemes: Vec<&str> = r
@@ -211,7 +218,9 @@ pub fn record_section(f: &Findings) -> Option<Section> {
             .collect(),
     });
     blocks.push(para(
-        "Claims 2 and 3 (no relation to size or deprivation) are not bounded yet. How to read a status: \"settled\" means no \
+        "Claims 2 and 3 (no relation to size or deprivation) are not bounded exactly: their rows give the lowest and \
+         highest rank correlation the search found in a consistent dataset, which is enough to show a claim open. How to \
+         read a status: \"settled\" means no \
          dataset that agrees with the published record could have overturned the claim; \"open\" means the published record \
          cannot decide it, so a verdict on reconstructed data says more about the reconstruction than about 2013; a figure \
          reproduced on the shipped data of an open claim is marked so in the claims table.",
@@ -240,6 +249,8 @@ pub fn figure_of(h: &Headline, key: &str, compare: (&str, &str)) -> Option<f64> 
         "share_with_conditions" => h.share_with_conditions,
         "median_ratio" => h.median_ratio,
         "csu_ratio" => h.csu_ratio,
+        "rho_size" => h.size.r,
+        "rho_deprivation" => h.deprivation.r,
         k if k == format!("mean_{}", slug(compare.0)) => h.csu_a_mean,
         k if k == format!("mean_{}", slug(compare.1)) => h.csu_b_mean,
         k => {

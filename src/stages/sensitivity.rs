@@ -20,6 +20,9 @@ pub struct Sensitivity {
     pub holds: [usize; 5],
     /// Seeds under which the claim cannot be assessed (an undefined figure).
     pub cannot_be_assessed: [usize; 5],
+    /// Each seed's figure for each claim (share, the two rank correlations, the median ratio,
+    /// the CSU ratio), in seed order: the marks of bounds.png.
+    pub figures: Vec<[f64; 5]>,
 }
 
 /// Seeds used by the sensitivity stage.
@@ -39,14 +42,21 @@ pub fn sensitivity(
     progress: &Progress,
 ) -> Result<Sensitivity> {
     let seeds = sensitivity_seeds(n_seeds);
-    let judge_seed = |seed: u64| -> Result<[Verdict; 5]> {
+    let judge_seed = |seed: u64| -> Result<([Verdict; 5], [f64; 5])> {
         let rec = reconstruct(ccgs, p, weights, seed, Calibration::None)?;
         let h = judge(&rec.count_table(ccg_frame)?, weights, compare)?;
         progress.advance("reconstruction sensitivity", 1, n_seeds as u64);
-        Ok(verdicts(&h, compare))
+        let figures = [
+            h.share_with_conditions,
+            h.size.r,
+            h.deprivation.r,
+            h.median_ratio,
+            h.csu_ratio,
+        ];
+        Ok((verdicts(&h, compare), figures))
     };
     let (first, second) = seeds.split_at(seeds.len() / 2);
-    let tally = |part: &[u64]| -> Result<Vec<[Verdict; 5]>> {
+    let tally = |part: &[u64]| -> Result<Vec<([Verdict; 5], [f64; 5])>> {
         part.iter().map(|&s| judge_seed(s)).collect()
     };
     let (a, b) = std::thread::scope(|s| {
@@ -54,7 +64,9 @@ pub fn sensitivity(
         (tally(first), other.join().expect("sensitivity thread"))
     });
     let (mut holds, mut cannot_be_assessed) = ([0usize; 5], [0usize; 5]);
-    for v in a?.into_iter().chain(b?) {
+    let mut figures = vec![];
+    for (v, fig) in a?.into_iter().chain(b?) {
+        figures.push(fig);
         for k in 0..5 {
             holds[k] += usize::from(v[k].reproduced());
             cannot_be_assessed[k] += usize::from(v[k].reason().is_some());
@@ -65,5 +77,6 @@ pub fn sensitivity(
         seeds,
         holds,
         cannot_be_assessed,
+        figures,
     })
 }

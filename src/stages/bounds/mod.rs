@@ -375,10 +375,19 @@ pub fn bounds(rec: &Record, w: &Weights, compare: (&str, &str)) -> Bounds {
         holds: any.clone().filter(|_| (0.75..=0.85).contains(&share)),
         fails: any.filter(|_| !(0.75..=0.85).contains(&share)),
     };
+    let claim2 = correlation(&ctx, "no_size_relation", "registered population", |u| {
+        u.population
+    });
+    let claim3 = correlation(
+        &ctx,
+        "no_deprivation_relation",
+        "IMD 2010 deprivation score",
+        |u| u.imd,
+    );
     let claim4 = regional_spread(&ctx);
     let claim5 = csu_ratio(&ctx, compare);
     // Rows for every dataset kept as a witness (the searches work on scores alone).
-    let mut claims = vec![claim1, claim4, claim5];
+    let mut claims = vec![claim1, claim2, claim3, claim4, claim5];
     for c in &mut claims {
         for f in &mut c.figures {
             for e in [&mut f.min, &mut f.max] {
@@ -392,6 +401,101 @@ pub fn bounds(rec: &Record, w: &Weights, compare: (&str, &str)) -> Bounds {
         assumptions: rec.assumptions,
         scheme: w.name.clone(),
         claims,
+    }
+}
+
+/// Claims 2 and 3: no exact bounds, but a dataset pushing the rank correlation of score with
+/// `x` as high as the search can and one as low, each with its significance. The claim is open
+/// when one dataset keeps it and another breaks it.
+fn correlation(
+    ctx: &Ctx,
+    claim: &str,
+    what: &str,
+    x: impl Fn(&record::Unit) -> f64,
+) -> ClaimBounds {
+    let units = &ctx.solver.rec.units;
+    let xs: Vec<f64> = units.iter().map(&x).collect();
+    let ranks = crate::stats::average_ranks(&xs);
+    let centre = (units.len() as f64 + 1.0) / 2.0;
+    let test = |s: &Solution| crate::stats::spearman_test(&s.scores, &xs);
+    let mut ends = vec![];
+    for sign in [-1.0, 1.0] {
+        // Scores leaning with the CCG's rank in x, by tenths of the ranking (a few distinct
+        // weights keep alike CCGs together in the search): the covariance with the ranks,
+        // pushed up.
+        let tenth = |u: usize| {
+            ((ranks[u] - centre) / centre * 5.0)
+                .round()
+                .clamp(-5.0, 5.0)
+        };
+        let sol = ctx.solve_terms(&ctx.terms(|u| match sign * tenth(u) {
+            0.0 => vec![],
+            c => vec![Term::Linear(c)],
+        }));
+        let r = sol.as_ref().map_or(f64::NAN, |s| test(s).r);
+        let mut e = End::new(r, sign, sol);
+        e.exact = false;
+        ends.push(e);
+    }
+    let (lo, hi) = (ends.remove(0), ends.remove(0));
+    let significant = |e: &End, positive: bool| {
+        e.solution.as_ref().is_some_and(|s| {
+            let t = test(s);
+            t.p_value < 0.05 && (t.r > 0.0) == positive
+        })
+    };
+    let (neg, pos) = (significant(&lo, false), significant(&hi, true));
+    // Claim 2 fails on any significant correlation; claim 3 only on a positive one. Both hold
+    // on a dataset with no significant correlation, which the claim-1 dataset of the search
+    // may or may not be: a dataset with every score alike in rank order is sought directly.
+    let fails = if claim == "no_size_relation" {
+        neg || pos
+    } else {
+        pos
+    };
+    let holds_sol = [&lo, &hi]
+        .into_iter()
+        .filter_map(|e| e.solution.clone())
+        .chain(ctx.solve_terms(&ctx.terms(|_| vec![])))
+        .find(|s| {
+            let t = test(s);
+            if claim == "no_size_relation" {
+                t.p_value >= 0.05
+            } else {
+                t.r <= 0.0 || t.p_value >= 0.05
+            }
+        });
+    let fails_sol = [&lo, &hi]
+        .into_iter()
+        .filter_map(|e| e.solution.clone())
+        .find(|s| {
+            let t = test(s);
+            t.p_value < 0.05 && (claim == "no_size_relation" || t.r > 0.0)
+        });
+    let status = match (holds_sol.is_some(), fails) {
+        (true, true) => Some(Record2::Open),
+        _ => None,
+    };
+    let p = |e: &End| e.solution.as_ref().map_or(f64::NAN, |s| test(s).p_value);
+    ClaimBounds {
+        claim: claim.into(),
+        status,
+        necessary: format!(
+            "not bounded exactly: datasets consistent with the record give Spearman's rho of score with {what} from {} ({}) to {} ({}); {}",
+            crate::format::approx(lo.value),
+            crate::format::p_text(p(&lo)),
+            crate::format::approx(hi.value),
+            crate::format::p_text(p(&hi)),
+            if fails { "the claim fails in some of them and holds in others" } else { "no dataset found in which the claim fails" }
+        ),
+        figures: vec![Figure {
+            key: format!("rho_{}", if claim == "no_size_relation" { "size" } else { "deprivation" }),
+            label: format!("Spearman's rho, score vs {what}"),
+            min: lo,
+            max: hi,
+        }],
+        holds: holds_sol,
+        fails: fails_sol,
     }
 }
 
@@ -854,6 +958,8 @@ pub fn headline_figure(c: &ClaimBounds) -> Option<&Figure> {
         "with_conditions" => "share_with_conditions",
         "regional_median_spread" => "median_ratio",
         "csu_ratio" => "csu_ratio",
+        "no_size_relation" => "rho_size",
+        "no_deprivation_relation" => "rho_deprivation",
         _ => return None,
     };
     c.figures.iter().find(|f| f.key == key)

@@ -98,6 +98,9 @@ pub struct Unit {
     pub name: String,
     pub region: usize,
     pub csu: String,
+    /// Registered population and IMD 2010 score (for the rank correlations of claims 2 and 3).
+    pub population: f64,
+    pub imd: f64,
     /// In Midlands and East (its conditions and directions count towards the regional totals).
     pub me: bool,
     /// Classes this CCG may take (indices into `Record::classes`).
@@ -305,6 +308,8 @@ impl Record {
                 name: c.name.clone(),
                 region,
                 csu: c.csu.clone(),
+                population: c.population as f64,
+                imd: c.imd_score,
                 me: c.region == ME,
                 options: vec![],
                 fixed,

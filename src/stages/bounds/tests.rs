@@ -237,12 +237,12 @@ fn every_bound_matches_brute_force_over_every_consistent_dataset() {
             .clone()
     };
     let expect: [(usize, &str, &Range); 6] = [
-        (1, "median_north_of_england", &north),
-        (1, "median_midlands_and_east_of_england", &me),
-        (1, "median_ratio", &spread),
-        (2, "mean_y", &y),
-        (2, "mean_x", &x),
-        (2, "csu_ratio", &csu),
+        (3, "median_north_of_england", &north),
+        (3, "median_midlands_and_east_of_england", &me),
+        (3, "median_ratio", &spread),
+        (4, "mean_y", &y),
+        (4, "mean_x", &x),
+        (4, "csu_ratio", &csu),
     ];
     let same = |a: f64, b: f64| {
         (a - b).abs() < 1e-9 || (a.is_infinite() && b.is_infinite() && a.signum() == b.signum())
@@ -282,26 +282,26 @@ fn every_bound_matches_brute_force_over_every_consistent_dataset() {
     // East's CSU mean are not: the search finds a dataset and a limit that differ; the loop
     // above checks that both are right.)
     for (claim, key) in [
-        (1, "median_north_of_england"),
-        (1, "median_midlands_and_east_of_england"),
-        (2, "mean_x"),
+        (3, "median_north_of_england"),
+        (3, "median_midlands_and_east_of_england"),
+        (4, "mean_x"),
     ] {
         let f = fig(claim, key);
         assert!(f.min.exact && f.max.exact, "{key}: {f:?}");
     }
-    assert!(fig(1, "median_ratio").max.exact && fig(2, "csu_ratio").max.exact);
+    assert!(fig(3, "median_ratio").max.exact && fig(4, "csu_ratio").max.exact);
     let status = |h: usize, f: usize| match (h > 0, f > 0) {
         (true, true) => Record2::Open,
         (true, false) => Record2::Settled,
         _ => Record2::RuledOut,
     };
     assert_eq!(
-        b.claims[1].status,
+        b.claims[3].status,
         Some(status(holds4, fails4)),
         "claim 4: {holds4} hold, {fails4} fail"
     );
     assert_eq!(
-        b.claims[2].status,
+        b.claims[4].status,
         Some(status(holds5, fails5)),
         "claim 5: {holds5} hold, {fails5} fail"
     );
@@ -331,6 +331,32 @@ fn default_data_witnesses_agree_with_every_published_fact() {
             (168.0 / 211.0, 168.0 / 211.0)
         );
         assert_eq!(b.claims[0].status, Some(Record2::Settled));
+        // Claims 2 and 3: a dataset with a significantly negative rank correlation and one
+        // with a significantly positive one (so each claim fails somewhere), and one where it
+        // holds: open.
+        for c in &b.claims[1..3] {
+            let f = &c.figures[0];
+            let xs: Vec<f64> = rec
+                .units
+                .iter()
+                .map(|u| {
+                    if c.claim == "no_size_relation" {
+                        u.population
+                    } else {
+                        u.imd
+                    }
+                })
+                .collect();
+            for (e, positive) in [(&f.min, false), (&f.max, true)] {
+                let t = crate::stats::spearman_test(&e.solution.as_ref().unwrap().scores, &xs);
+                assert!(
+                    t.p_value < 0.05 && (t.r > 0.0) == positive,
+                    "{a:?} {}: {t:?}",
+                    c.claim
+                );
+            }
+            assert_eq!(c.status, Some(Record2::Open), "{a:?} {}", c.claim);
+        }
         for f in b.claims.iter().flat_map(|c| &c.figures) {
             for (end, e) in [("min", &f.min), ("max", &f.max)] {
                 // The smallest median ratio may go without a dataset (the search for one that
@@ -364,6 +390,8 @@ fn default_data_witnesses_agree_with_every_published_fact() {
                     "share_with_conditions" => h.share_with_conditions,
                     "mean_nhs_hertfordshire_and_essex_csu" => h.csu_a_mean,
                     "mean_nhs_north_of_england_csu" => h.csu_b_mean,
+                    "rho_size" => h.size.r,
+                    "rho_deprivation" => h.deprivation.r,
                     k => {
                         let r = crate::model::REGIONS
                             .iter()
