@@ -98,15 +98,16 @@ pub fn record_cell(c: &Claim) -> Vec<Inline> {
 
 /// A figure's cells: lowest, highest, whether each is proved the extreme.
 fn end_cells(f: &Figure) -> [String; 2] {
+    let show = |v: f64| shown(&f.key, v);
     [&f.min, &f.max].map(|e| {
         if e.value.is_nan() {
             format!("≥ {} (no dataset found)", approx(e.proved))
         } else if e.value.is_infinite() {
             "unbounded".into()
         } else if e.exact {
-            approx(e.value)
+            show(e.value)
         } else {
-            format!("{} (limit {})", approx(e.value), approx(e.proved))
+            format!("{} (limit {})", show(e.value), show(e.proved))
         }
     })
 }

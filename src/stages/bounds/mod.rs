@@ -701,9 +701,9 @@ fn regional_spread(ctx: &Ctx) -> ClaimBounds {
         status,
         figures,
         necessary: format!(
-            "for the claim to hold, the North's median must be above 0 and at most a third of another region's (at most {}), below every other region's; the North's median can be as high as {}",
-            crate::format::num(others_max / 3.0),
-            crate::format::num(north_max)
+            "for the claim to hold, the North's median must be above 0, below every other region's and at most a third of the highest (so at most {}, a third of the most any other region's median can be); the North's median can be anything from 0 to {}",
+            crate::format::approx(others_max / 3.0),
+            crate::format::approx(north_max)
         ),
         holds,
         fails,
@@ -727,7 +727,7 @@ fn csu_ratio(ctx: &Ctx, compare: (&str, &str)) -> ClaimBounds {
         let m = g.len() as f64;
         let (vmin, pmin, wmin) = group_sum(ctx, g, Goal::Min);
         let (vmax, pmax, wmax) = group_sum(ctx, g, Goal::Max);
-        sums.push((vmin, vmax));
+        sums.push((vmin, vmax, pmax));
         figures.push(Figure {
             key: format!("mean_{}", slug(name)),
             label: format!("mean score, {name}"),
@@ -790,10 +790,11 @@ fn csu_ratio(ctx: &Ctx, compare: (&str, &str)) -> ClaimBounds {
         }
         _ => None,
     };
-    // Necessary condition: the second CSU's sum must be under the first's largest over 30.
-    let a_max = sums[0].1;
-    let limit = a_max / 30.0;
-    let mb = b.len();
+    // Necessary condition: the ratio of means exceeds 30 only if the second CSU's mean is under
+    // a thirtieth of the highest mean the first can have (its proved limit, so the condition
+    // is necessary even where that limit is not attained).
+    let (ma, mb) = (a.len() as f64, b.len());
+    let mean_limit = sums[0].2 / ma / 30.0;
     let mut positive: Vec<f64> = b
         .iter()
         .map(|&u| {
@@ -805,22 +806,25 @@ fn csu_ratio(ctx: &Ctx, compare: (&str, &str)) -> ClaimBounds {
         })
         .collect();
     positive.sort_by(f64::total_cmp);
+    // Fewest fully authorised: the others score at least their least positive score.
     let k_min = (0..=mb)
-        .find(|&k| positive[..mb - k].iter().sum::<f64>() < limit)
+        .find(|&k| positive[..mb - k].iter().sum::<f64>() < mean_limit * mb as f64)
         .unwrap_or(mb);
+    let fully = match k_min {
+        0 => "which even a dataset with none of them fully authorised can meet".to_string(),
+        k => format!("so at least {k} of them must have been fully authorised"),
+    };
     ClaimBounds {
         claim: "csu_ratio".into(),
         status,
         figures,
         necessary: format!(
-            "for the ratio to exceed 30, {}'s {} CCGs must average under {} points ({}'s largest possible mean over 30 times {}): at least {} of them fully authorised; the largest defined ratio is {}",
+            "for the ratio to exceed 30, {}'s {mb} CCGs must average under {} points, a thirtieth of the most {}'s CCGs can average ({}), {fully}; the largest defined ratio is {}",
             compare.1,
-            mb,
-            crate::format::num(limit / mb as f64),
+            crate::format::approx(mean_limit),
             compare.0,
-            crate::format::num(scale),
-            k_min,
-            crate::format::num(largest_defined)
+            crate::format::approx(sums[0].2 / ma),
+            crate::format::approx(largest_defined)
         ),
         holds,
         fails,
@@ -903,16 +907,8 @@ pub fn record_bounds(
     Ok(RecordBounds {
         assumption_sets: Assumptions::ALL
             .iter()
-            .map(|a| {
-                (
-                    a.key().to_string(),
-                    a.as_str().to_string(),
-                    a.listed()
-                        .into_iter()
-                        .map(|(x, y)| (x.to_string(), y.to_string()))
-                        .collect(),
-                )
-            })
+            .zip(&records)
+            .map(|(a, rec)| (a.key().to_string(), a.as_str().to_string(), a.listed(rec)))
             .collect(),
         bounds: a,
         records,

@@ -43,24 +43,56 @@ impl Assumptions {
             Assumptions::Reconstruction => "reconstruction",
         }
     }
-    /// Every assumption in the set, each with where it comes from, for the report.
-    pub fn listed(self) -> Vec<(&'static str, &'static str)> {
+    /// Every assumption in the set, each with where it comes from, for the report; the figures
+    /// are read from the consistent set itself, so the list follows the published files.
+    pub fn listed(self, rec: &Record) -> Vec<(String, String)> {
+        let level3: Vec<String> = rec
+            .classes
+            .iter()
+            .zip(&rec.class_count)
+            .filter(|(c, _)| c.level3 == Some(true))
+            .map(|(c, n)| format!("wave {} ({n})", c.wave))
+            .collect();
+        let caps: Vec<String> = (0..4)
+            .filter(|&w| rec.rules.cap_directed[w] < CRITERIA)
+            .map(|w| {
+                let (d, u) = (rec.rules.cap_directed[w], rec.rules.cap_undirected[w]);
+                if d == u {
+                    format!("wave {}: {d}", w + 1)
+                } else {
+                    format!("wave {}: {d} ({u} without directions)", w + 1)
+                }
+            })
+            .collect();
+        let me = match (rec.me_conditions, rec.me_directions) {
+            (Some((lo, hi)), d) => format!(
+                "Midlands and East: {} conditions in all{}",
+                if lo == hi {
+                    lo.to_string()
+                } else {
+                    format!("{lo} to {hi} (a rounded average)")
+                },
+                d.map_or(String::new(), |d| format!(", {d} directions"))
+            ),
+            (None, Some(d)) => format!("Midlands and East: {d} directions"),
+            (None, None) => "no regional totals".into(),
+        };
+        let source = |s: &str| s.to_string();
         let mut v = vec![
-            ("wave sizes, fully authorised, with conditions and directed CCGs per wave; national totals", "published: aggregates.csv"),
-            ("CCGs with a level-III condition in waves 1 (9) and 2 (17), among the undirected", "published: aggregates.csv"),
-            ("most conditions in wave 1 (14), wave 2 (28; 22 without directions); levels I-III only in wave 1 and for undirected wave-2 CCGs", "published: aggregates.csv"),
-            ("Midlands and East: 61 CCGs averaging 6 conditions (rounded: 336 to 396 in all) and 15 directions", "published: aggregates.csv (the average read as the rounding interval it is)"),
-            ("directions by region; the 15 directed CCGs by name; exact counts, top levels and level-IV counts of 31 CCGs; itemised criteria", "published: outcomes.csv, itemised_conditions.csv"),
-            ("waves named by a source (ccgs.csv `wave`)", "published: ccgs.csv"),
-            ("at most one condition per criterion (119 criteria); levels I-VI", "rule of the process"),
-            ("a directed CCG has at least one directed condition, at level IV or above; levels V-VI only under a direction; undirected CCGs have no directed condition", "rule of the process"),
+            ("wave sizes, fully authorised, with conditions and directed CCGs per wave; national totals".to_string(), source("published: aggregates.csv")),
+            (format!("CCGs with a level-III condition among the undirected: {}", level3.join(", ")), source("published: aggregates.csv")),
+            (format!("most conditions per CCG: {}", caps.join("; ")), source(if self == Assumptions::Reconstruction { "published for waves 1-2; assumed for waves 3-4 (reconstruct)" } else { "published: aggregates.csv" })),
+            ("levels I-III only in wave 1 and for undirected wave-2 CCGs".to_string(), source("published: aggregates.csv")),
+            (me, source(if self == Assumptions::Reconstruction { "published average of 6 per CCG; the exact total is an assumption (reconstruct)" } else { "published: aggregates.csv (a rounded average of 6)" })),
+            ("directions by region; the directed CCGs by name; exact counts, top levels and level-IV counts; itemised criteria".to_string(), source("published: outcomes.csv, itemised_conditions.csv")),
+            ("waves named by a source (ccgs.csv `wave`)".to_string(), source("published: ccgs.csv")),
+            ("at most one condition per criterion (119 criteria); levels I-VI".to_string(), source("rule of the process")),
+            ("a directed CCG has at least one directed condition, at level IV or above; levels V-VI only under a direction; undirected CCGs have no directed condition".to_string(), source("rule of the process")),
         ];
         if self == Assumptions::Reconstruction {
             v.extend([
-                ("waves 3 and 4 capped like wave 2: at most 28 conditions (22 without directions)", "assumption (reconstruct)"),
-                ("conditions without a direction at levels I-III only, in every wave", "assumption (reconstruct)"),
-                ("one directed condition per directed CCG unless published (two, at VI and V, where functions were removed and the accountable officer replaced), at level IV; Midlands and East's extra directions on the CCGs without a published count of them", "assumption (reconstruct)"),
-                ("Midlands and East total exactly 6 x 61 = 366 conditions", "assumption (reconstruct)"),
+                ("conditions without a direction at levels I-III only, in every wave".to_string(), source("assumption (reconstruct)")),
+                ("one directed condition per directed CCG unless published (two, at VI and V, where functions were removed and the accountable officer replaced), at level IV; Midlands and East's extra directions on the CCGs without a published count of them".to_string(), source("assumption (reconstruct)")),
             ]);
         }
         v
