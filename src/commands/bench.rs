@@ -306,11 +306,20 @@ struct Target {
 
 const LARGE: usize = 100_000;
 
-const TARGETS: [Target; 5] = [
+const TARGETS: [Target; 6] = [
     Target {
         text: "default data, all stages: ≤ 0.08 s",
         applies: |r| r.label.starts_with("default"),
         met: |r| r.median_wall() <= 0.08,
+    },
+    Target {
+        text: "default data, what the published record settles (five schemes, two assumption sets): ≤ 0.05 s",
+        applies: |r| r.label.starts_with("default"),
+        met: |r| {
+            r.stages
+                .iter()
+                .any(|(s, t)| s == crate::pipeline::BOUNDS_STAGE && *t <= 0.05)
+        },
     },
     Target {
         text: "100k organisations / 1M rows, reduced resampling: ≤ 1 s",
@@ -437,7 +446,15 @@ const OBSTACLES: &str = "\n## What stands in the way\n\n\
 - **Default data (≤ 0.08 s).** The 20 reconstruction-sensitivity seeds each run the count, score \
   and summary queries, and each polars query has a fixed cost of the order of a millisecond; \
   with the 10,000-shuffle permutation test and seven PNG charts (drawn on two threads) the run \
-  needs about 0.2 s of CPU, so two cores cannot finish it in 0.08 s.\n";
+  needs about 0.2 s of CPU, so two cores cannot finish it in 0.08 s. The bounds of what the \
+  published record settles now add more than all of that (next item).\n\
+- **What the published record settles (≤ 0.05 s).** Ten searches (five weighting schemes under two \
+  assumption sets, on two threads), each about 0.1 to 0.15 s: most of it is claim 4's joint \
+  searches (every region's median pushed at once, Midlands and East's totals priced), each a few \
+  dozen minimum-cost flows over about 60 kinds of CCG and 14 classes, plus a repair and, for the \
+  datasets kept, a dynamic programme over every CCG's rows. The bounds depend only on ccgs.csv, \
+  the published facts and the weights, not on the conditions analysed, so caching them by those \
+  inputs' hashes would remove the cost from every rerun but the first.\n";
 
 /// The results as Markdown (the body of BENCHMARKS.md). `pandas_note` says why the comparison
 /// is missing, when it is.

@@ -83,7 +83,7 @@ impl Assumptions {
             (format!("CCGs with a level-III condition among the undirected: {}", level3.join(", ")), source("published: aggregates.csv")),
             (format!("most conditions per CCG: {}", caps.join("; ")), source(if self == Assumptions::Reconstruction { "published for waves 1-2; assumed for waves 3-4 (reconstruct)" } else { "published: aggregates.csv" })),
             ("levels I-III only in wave 1 and for undirected wave-2 CCGs".to_string(), source("published: aggregates.csv")),
-            (me, source(if self == Assumptions::Reconstruction { "published average of 6 per CCG; the exact total is an assumption (reconstruct)" } else { "published: aggregates.csv (a rounded average of 6)" })),
+            (me, source(if self == Assumptions::Reconstruction { "published average of 6 per CCG; the exact total is an assumption (reconstruct)" } else { "published: aggregates.csv" })),
             ("directions by region; the directed CCGs by name; exact counts, top levels and level-IV counts; itemised criteria".to_string(), source("published: outcomes.csv, itemised_conditions.csv")),
             ("waves named by a source (ccgs.csv `wave`)".to_string(), source("published: ccgs.csv")),
             ("at most one condition per criterion (119 criteria); levels I-VI".to_string(), source("rule of the process")),

@@ -1,0 +1,647 @@
+//! The searches behind each claim's figures over the consistent set: regional medians and
+//! their ratio (claim 4), CSU means and their ratio (claim 5), and the rank correlations
+//! (claims 2 and 3), each end with the dataset that attains it.
+
+use super::record::{self, Status};
+use super::rows::Goal;
+use super::search::{self, Solution, Solver, Term};
+use super::{median, middle, slug, ClaimBounds, End, Figure, Record2};
+use crate::model::REGIONS;
+
+#[derive(Clone, Copy)]
+enum Order {
+    MostOptionsFirst,
+    FewestOptionsFirst,
+}
+
+pub(super) struct Ctx<'a> {
+    pub(super) solver: Solver<'a>,
+    pub(super) regions: [Vec<usize>; 4],
+}
+
+impl Ctx<'_> {
+    pub(super) fn terms(&self, f: impl Fn(usize) -> Vec<Term>) -> Vec<Vec<Term>> {
+        (0..self.solver.rec.units.len()).map(f).collect()
+    }
+
+    /// Largest t (Max) or smallest t (Min) such that at least q members score >= t (<= t):
+    /// the proved limit, and whether the search met it with a witness at every step.
+    fn order_stat(&self, members: &[usize], q: usize, goal: Goal) -> (f64, bool) {
+        let mut cand = self.solver.candidate_scores(members, goal);
+        if goal == Goal::Min {
+            cand.reverse();
+        }
+        let probe = |t: f64| -> Option<bool> {
+            let terms = self.terms(|u| {
+                if members.contains(&u) {
+                    vec![match goal {
+                        Goal::Max => Term::AtLeast(t, 1.0),
+                        Goal::Min => Term::AtMost(t, 1.0),
+                    }]
+                } else {
+                    vec![]
+                }
+            });
+            let need = q as f64 - 1e-6;
+            let s = self.solver.solve_until(&terms, &|best, bound| {
+                best.is_some_and(|v| v >= need) || bound < need
+            });
+            if s.best.as_ref().is_some_and(|(v, _)| *v >= q as f64 - 1e-6) {
+                Some(true)
+            } else if s.bound < q as f64 - 1e-6 {
+                Some(false)
+            } else {
+                None
+            }
+        };
+        // cand[0] is always feasible (0 for Max: every score is >= 0; the largest for Min).
+        let (mut lo, mut hi) = (0usize, cand.len());
+        let mut exact = true;
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2;
+            match probe(cand[mid]) {
+                Some(true) => lo = mid,
+                Some(false) => hi = mid,
+                None => {
+                    exact = false;
+                    hi = mid;
+                }
+            }
+        }
+        (cand[lo], exact)
+    }
+
+    /// Terms that push a region's median to its extreme, given the order-statistic targets.
+    fn median_terms(
+        &self,
+        r: usize,
+        goal: Goal,
+        targets: (f64, f64),
+    ) -> impl Fn(usize) -> Vec<Term> + '_ {
+        let m = self.regions[r].len() as f64;
+        move |u| {
+            if !self.regions[r].contains(&u) {
+                return vec![];
+            }
+            match goal {
+                Goal::Max => vec![
+                    Term::AtLeast(targets.1, m + 1.0),
+                    Term::AtLeast(targets.0, 1.0),
+                ],
+                Goal::Min => vec![
+                    Term::AtMost(targets.0, m + 1.0),
+                    Term::AtMost(targets.1, 1.0),
+                ],
+            }
+        }
+    }
+
+    /// Order-statistic targets of a region's median at its extreme (proved limits).
+    fn median_targets(&self, r: usize, goal: Goal) -> ((f64, f64), bool) {
+        let members = &self.regions[r];
+        let m = members.len();
+        let (a, b) = middle(m);
+        match goal {
+            Goal::Max => {
+                let (ta, ea) = self.order_stat(members, m - a + 1, Goal::Max);
+                let (tb, eb) = self.order_stat(members, m - b + 1, Goal::Max);
+                ((ta, tb), ea && eb)
+            }
+            Goal::Min => {
+                let (ta, ea) = self.order_stat(members, a, Goal::Min);
+                let (tb, eb) = self.order_stat(members, b, Goal::Min);
+                ((ta, tb), ea && eb)
+            }
+        }
+    }
+
+    /// In each region, enough CCGs to hold its median up (m - a + 1 of them, a the lower middle
+    /// position), picked in `order`: a search that asks every CCG for something gives the
+    /// fully authorised places to whichever region it likes, so only these ask.
+    fn median_holders(&self, order: Order) -> std::collections::BTreeSet<usize> {
+        let mut out = std::collections::BTreeSet::new();
+        for members in &self.regions {
+            let m = members.len();
+            if m == 0 {
+                continue;
+            }
+            let (a, _) = middle(m);
+            let mut sorted = members.clone();
+            let options = |u: &usize| self.solver.rec.units[*u].options.len();
+            match order {
+                Order::MostOptionsFirst => {
+                    sorted.sort_by_key(|u| (std::cmp::Reverse(options(u)), *u))
+                }
+                Order::FewestOptionsFirst => sorted.sort_by_key(|u| (options(u), *u)),
+            }
+            out.extend(sorted.into_iter().take(m - a + 1));
+        }
+        out
+    }
+
+    fn medians_of(&self, sol: &Solution) -> [f64; 4] {
+        std::array::from_fn(|r| median(self.regions[r].iter().map(|&u| sol.scores[u]).collect()))
+    }
+
+    pub(super) fn solve_terms(&self, terms: &[Vec<Term>]) -> Option<Solution> {
+        self.solver.solve(terms).best.map(|b| b.1)
+    }
+}
+
+/// Group sum extremes: (value, proved, witness).
+fn group_sum(ctx: &Ctx, members: &[usize], goal: Goal) -> (f64, f64, Option<Solution>) {
+    let c = if goal == Goal::Max { 1.0 } else { -1.0 };
+    let s = ctx.solver.solve(&ctx.terms(|u| {
+        if members.contains(&u) {
+            vec![Term::Linear(c)]
+        } else {
+            vec![]
+        }
+    }));
+    match s.best {
+        Some((v, sol)) => (c * v, c * s.bound, Some(sol)),
+        None => (f64::NAN, c * s.bound, None),
+    }
+}
+
+/// Largest a/b of two group sums (Dinkelbach): the witness's ratio, the proved limit, the
+/// witness. `keep_b_positive`: one member of b keeps a condition (so the ratio is defined).
+fn ratio_max(
+    ctx: &Ctx,
+    a: &[usize],
+    b: &[usize],
+    keep: Option<usize>,
+) -> (f64, f64, Option<Solution>) {
+    let sums = |sol: &Solution| -> (f64, f64) {
+        (
+            a.iter().map(|&u| sol.scores[u]).sum(),
+            b.iter().map(|&u| sol.scores[u]).sum(),
+        )
+    };
+    let mut rho = 0.0;
+    let mut best: Option<(f64, Solution)> = None;
+    for _ in 0..30 {
+        let terms = ctx.terms(|u| {
+            if a.contains(&u) {
+                vec![Term::Linear(1.0)]
+            } else if Some(u) == keep {
+                vec![Term::Linear(-rho), Term::AtLeast(search::POSITIVE, 1e12)]
+            } else if b.contains(&u) {
+                vec![Term::Linear(-rho)]
+            } else {
+                vec![]
+            }
+        });
+        let s = ctx.solver.solve(&terms);
+        let Some((_, sol)) = s.best else { break };
+        let (sa, sb) = sums(&sol);
+        if sb <= 0.0 {
+            let r = if sa > 0.0 { f64::INFINITY } else { f64::NAN };
+            return (r, f64::INFINITY, Some(sol));
+        }
+        let r = sa / sb;
+        let proved_at_rho = s.bound - if keep.is_some() { 1e12 } else { 0.0 };
+        if r <= rho + 1e-12 {
+            // No dataset has a - rho b above the bound; the bound <= 0 proves rho is the maximum.
+            let proved = if proved_at_rho <= 1e-6 {
+                rho
+            } else {
+                f64::INFINITY
+            };
+            return (rho, proved, best.map(|b| b.1));
+        }
+        rho = r;
+        best = Some((r, sol));
+    }
+    let (r, sol) = best.map_or((f64::NAN, None), |(r, s)| (r, Some(s)));
+    (r, f64::INFINITY, sol)
+}
+
+/// Claims 2 and 3: no exact bounds, but a dataset pushing the rank correlation of score with
+/// `x` as high as the search can and one as low, each with its significance. The claim is open
+/// when one dataset keeps it and another breaks it.
+pub(super) fn correlation(
+    ctx: &Ctx,
+    claim: &str,
+    what: &str,
+    x: impl Fn(&record::Unit) -> f64,
+) -> ClaimBounds {
+    let units = &ctx.solver.rec.units;
+    let xs: Vec<f64> = units.iter().map(&x).collect();
+    let ranks = crate::stats::average_ranks(&xs);
+    let centre = (units.len() as f64 + 1.0) / 2.0;
+    let test = |s: &Solution| crate::stats::spearman_test(&s.scores, &xs);
+    let mut ends = vec![];
+    for sign in [-1.0, 1.0] {
+        // Scores leaning with the CCG's rank in x, by tenths of the ranking (a few distinct
+        // weights keep alike CCGs together in the search): the covariance with the ranks,
+        // pushed up.
+        let tenth = |u: usize| {
+            ((ranks[u] - centre) / centre * 5.0)
+                .round()
+                .clamp(-5.0, 5.0)
+        };
+        let sol = ctx.solve_terms(&ctx.terms(|u| match sign * tenth(u) {
+            0.0 => vec![],
+            c => vec![Term::Linear(c)],
+        }));
+        let r = sol.as_ref().map_or(f64::NAN, |s| test(s).r);
+        let mut e = End::new(r, sign, sol);
+        e.exact = false;
+        ends.push(e);
+    }
+    let (lo, hi) = (ends.remove(0), ends.remove(0));
+    let significant = |e: &End, positive: bool| {
+        e.solution.as_ref().is_some_and(|s| {
+            let t = test(s);
+            t.p_value < 0.05 && (t.r > 0.0) == positive
+        })
+    };
+    let (neg, pos) = (significant(&lo, false), significant(&hi, true));
+    // Claim 2 fails on any significant correlation; claim 3 only on a positive one. Both hold
+    // on a dataset with no significant correlation, which the claim-1 dataset of the search
+    // may or may not be: a dataset with every score alike in rank order is sought directly.
+    let fails = if claim == "no_size_relation" {
+        neg || pos
+    } else {
+        pos
+    };
+    let holds_sol = [&lo, &hi]
+        .into_iter()
+        .filter_map(|e| e.solution.clone())
+        .chain(ctx.solve_terms(&ctx.terms(|_| vec![])))
+        .find(|s| {
+            let t = test(s);
+            if claim == "no_size_relation" {
+                t.p_value >= 0.05
+            } else {
+                t.r <= 0.0 || t.p_value >= 0.05
+            }
+        });
+    let fails_sol = [&lo, &hi]
+        .into_iter()
+        .filter_map(|e| e.solution.clone())
+        .find(|s| {
+            let t = test(s);
+            t.p_value < 0.05 && (claim == "no_size_relation" || t.r > 0.0)
+        });
+    let status = match (holds_sol.is_some(), fails) {
+        (true, true) => Some(Record2::Open),
+        _ => None,
+    };
+    let p = |e: &End| e.solution.as_ref().map_or(f64::NAN, |s| test(s).p_value);
+    ClaimBounds {
+        claim: claim.into(),
+        status,
+        necessary: format!(
+            "not bounded exactly: datasets consistent with the record give Spearman's rho of score with {what} from {} ({}) to {} ({}); {}",
+            crate::format::approx(lo.value),
+            crate::format::p_text(p(&lo)),
+            crate::format::approx(hi.value),
+            crate::format::p_text(p(&hi)),
+            if fails { "the claim fails in some of them and holds in others" } else { "no dataset found in which the claim fails" }
+        ),
+        figures: vec![Figure {
+            key: format!("rho_{}", if claim == "no_size_relation" { "size" } else { "deprivation" }),
+            label: format!("Spearman's rho, score vs {what}"),
+            min: lo,
+            max: hi,
+        }],
+        holds: holds_sol,
+        fails: fails_sol,
+    }
+}
+
+/// One region's median at its extremes: the order-statistic targets (proved limits on the two
+/// middle scores) and the proved least and greatest median.
+#[derive(Clone, Copy)]
+struct RegionEnds {
+    low_targets: (f64, f64),
+    high_targets: (f64, f64),
+    proved_low: f64,
+    proved_high: f64,
+}
+
+/// Each region's median, lowest and highest, with a dataset for each end.
+fn region_medians(ctx: &Ctx) -> (Vec<Figure>, [Option<RegionEnds>; 4]) {
+    let mut figures = vec![];
+    let mut ends = [None; 4];
+    for r in 0..4 {
+        if ctx.regions[r].is_empty() {
+            continue;
+        }
+        let (low_targets, exact_low) = ctx.median_targets(r, Goal::Min);
+        let (high_targets, exact_high) = ctx.median_targets(r, Goal::Max);
+        let end = |goal: Goal, targets: (f64, f64), exact: bool| {
+            let sol = ctx.solve_terms(&ctx.terms(ctx.median_terms(r, goal, targets)));
+            let value = sol.as_ref().map_or(f64::NAN, |s| ctx.medians_of(s)[r]);
+            let mut e = End::new(value, (targets.0 + targets.1) / 2.0, sol);
+            e.exact &= exact;
+            e
+        };
+        let (lo, hi) = (
+            end(Goal::Min, low_targets, exact_low),
+            end(Goal::Max, high_targets, exact_high),
+        );
+        ends[r] = Some(RegionEnds {
+            low_targets,
+            high_targets,
+            proved_low: lo.proved,
+            proved_high: hi.proved,
+        });
+        figures.push(Figure {
+            key: format!("median_{}", slug(REGIONS[r])),
+            label: format!("median score, {}", REGIONS[r]),
+            min: lo,
+            max: hi,
+        });
+    }
+    (figures, ends)
+}
+
+/// A dataset's highest / lowest median ratio, and whether claim 4 holds on it.
+fn judge_spread(ctx: &Ctx, s: &Solution) -> (f64, bool) {
+    let m = ctx.medians_of(s);
+    let n: [usize; 4] = std::array::from_fn(|r| ctx.regions[r].len());
+    let (_, _, ratio) = crate::stages::headline::median_spread(&m, &n);
+    let holds =
+        ratio.is_finite() && ratio >= 3.0 && crate::stages::headline::north_strictly_lowest(&m, &n);
+    (ratio, holds)
+}
+
+/// The claim's best case: the North's median small but above 0 (its CCGs first: a large gain
+/// each), every other region's at least three times it. Returns a dataset where claim 4 holds.
+fn best_case(ctx: &Ctx, ends: &[Option<RegionEnds>; 4]) -> Option<Solution> {
+    ends[0]?;
+    let positive: Vec<f64> = ctx
+        .solver
+        .candidate_scores(&ctx.regions[0], Goal::Min)
+        .into_iter()
+        .filter(|&t| t > 0.0)
+        .take(4)
+        .collect();
+    let big = ctx.solver.rec.units.len() as f64 + 1.0;
+    for t in positive {
+        for order in [Order::MostOptionsFirst, Order::FewestOptionsFirst] {
+            // Enough of each region's CCGs above the line that its median is too: the North's
+            // above 0 and at most t, every other region's at least 3t.
+            let chosen = ctx.median_holders(order);
+            let terms = ctx.terms(|u| {
+                let (r, held) = (ctx.solver.rec.units[u].region, chosen.contains(&u));
+                match (r, held) {
+                    (0, true) => vec![Term::AtMost(t, big), Term::AtLeast(search::POSITIVE, big)],
+                    (0, false) => vec![Term::AtMost(t, big)],
+                    (_, true) => vec![Term::AtLeast(3.0 * t, 1.0)],
+                    _ => vec![],
+                }
+            });
+            if let Some(s) = ctx.solve_terms(&terms).filter(|s| judge_spread(ctx, s).1) {
+                return Some(s);
+            }
+        }
+    }
+    None
+}
+
+/// The claim's worst case: the North at its highest, another region at its lowest. Returns a
+/// dataset where claim 4 fails.
+fn worst_case(ctx: &Ctx, ends: &[Option<RegionEnds>; 4]) -> Option<Solution> {
+    let north = ends[0]?;
+    (1..4).find_map(|r| {
+        let other = ends[r]?;
+        let terms = ctx.terms(|u| match ctx.solver.rec.units[u].region {
+            0 => ctx.median_terms(0, Goal::Max, north.high_targets)(u),
+            x if x == r => ctx.median_terms(r, Goal::Min, other.low_targets)(u),
+            _ => vec![],
+        });
+        ctx.solve_terms(&terms).filter(|s| !judge_spread(ctx, s).1)
+    })
+}
+
+/// The highest / lowest median ratio. Its largest value has the lowest median at its least and
+/// the others at their most (proved limit: the largest proved median over the least proved
+/// one); its smallest is at least the largest least median over the least greatest, and the
+/// datasets tried for it are the claim's best and worst cases and datasets evening the regions.
+fn median_ratio(ctx: &Ctx, ends: &[Option<RegionEnds>; 4], tried: &[&Option<Solution>]) -> Figure {
+    let present: Vec<RegionEnds> = ends.iter().flatten().copied().collect();
+    let low = (0..4)
+        .filter(|&r| ends[r].is_some())
+        .min_by(|&a, &b| {
+            ends[a]
+                .unwrap()
+                .proved_low
+                .total_cmp(&ends[b].unwrap().proved_low)
+        })
+        .unwrap_or(0);
+    let highest = present.iter().map(|e| e.proved_high).fold(0.0, f64::max);
+    let proved_max = match highest / ends[low].map_or(f64::NAN, |e| e.proved_low) {
+        x if x.is_nan() => f64::INFINITY,
+        x => x,
+    };
+    let lowest_joint = ctx.terms(|u| {
+        let r = ctx.solver.rec.units[u].region;
+        match ends[r] {
+            Some(e) if r == low => ctx.median_terms(r, Goal::Min, e.low_targets)(u),
+            Some(e) => ctx.median_terms(r, Goal::Max, e.high_targets)(u),
+            None => vec![],
+        }
+    });
+    let wmax = ctx.solve_terms(&lowest_joint);
+    let vmax = wmax.as_ref().map_or(f64::NAN, |s| judge_spread(ctx, s).0);
+    let proved_min = (present.iter().map(|e| e.proved_low).fold(0.0, f64::max)
+        / present
+            .iter()
+            .map(|e| e.proved_high)
+            .fold(f64::INFINITY, f64::min))
+    .max(1.0);
+    let mut cands: Vec<Solution> = tried.iter().filter_map(|s| (*s).clone()).collect();
+    let all_low = ctx.terms(|u| {
+        let r = ctx.solver.rec.units[u].region;
+        ends[r].map_or(vec![], |e| ctx.median_terms(r, Goal::Min, e.low_targets)(u))
+    });
+    cands.extend(ctx.solve_terms(&all_low));
+    // Every region at its least positive median: the smallest ratio when they agree.
+    let everyone: Vec<usize> = (0..ctx.solver.rec.units.len()).collect();
+    for t in ctx
+        .solver
+        .candidate_scores(&everyone, Goal::Min)
+        .into_iter()
+        .filter(|&t| t > 0.0)
+        .take(2)
+    {
+        for order in [Order::MostOptionsFirst, Order::FewestOptionsFirst] {
+            let chosen = ctx.median_holders(order);
+            cands.extend(ctx.solve_terms(&ctx.terms(|u| {
+                let mut v = vec![Term::AtMost(t, 2.0)];
+                if chosen.contains(&u) {
+                    v.push(Term::AtLeast(search::POSITIVE, 1.0));
+                }
+                v
+            })));
+        }
+    }
+    let wmin = cands
+        .into_iter()
+        .filter(|s| judge_spread(ctx, s).0.is_finite())
+        .min_by(|a, b| judge_spread(ctx, a).0.total_cmp(&judge_spread(ctx, b).0));
+    let vmin = wmin.as_ref().map_or(f64::NAN, |s| judge_spread(ctx, s).0);
+    Figure {
+        key: "median_ratio".into(),
+        label: "highest / lowest regional median".into(),
+        min: End::new(vmin, proved_min, wmin),
+        max: End::new(vmax, proved_max, wmax),
+    }
+}
+
+/// Claim 4: each regional median, their highest / lowest ratio, and the claim's best and worst
+/// cases.
+pub(super) fn regional_spread(ctx: &Ctx) -> ClaimBounds {
+    let (mut figures, ends) = region_medians(ctx);
+    let holds = best_case(ctx, &ends);
+    let fails = worst_case(ctx, &ends);
+    let ratio = median_ratio(ctx, &ends, &[&fails, &holds]);
+    let proved_max = ratio.max.proved;
+    figures.push(ratio);
+    let north_max = ends[0].map_or(f64::NAN, |e| e.proved_high);
+    let others_max = (1..4)
+        .filter_map(|r| ends[r].map(|e| e.proved_high))
+        .fold(0.0, f64::max);
+    let status = match (holds.is_some(), fails.is_some()) {
+        (true, true) => Some(Record2::Open),
+        (false, true) if proved_max < 3.0 => Some(Record2::RuledOut),
+        _ => None,
+    };
+    ClaimBounds {
+        claim: "regional_median_spread".into(),
+        status,
+        figures,
+        necessary: format!(
+            "for the claim to hold, the North's median must be above 0, below every other region's and at most a third of the highest (so at most {}, a third of the most any other region's median can be); the North's median can be anything from 0 to {}",
+            crate::format::approx(others_max / 3.0),
+            crate::format::approx(north_max)
+        ),
+        holds,
+        fails,
+    }
+}
+
+pub(super) fn csu_ratio(ctx: &Ctx, compare: (&str, &str)) -> ClaimBounds {
+    let rec = ctx.solver.rec;
+    let group = |name: &str| -> Vec<usize> {
+        (0..rec.units.len())
+            .filter(|&u| rec.units[u].csu == name)
+            .collect()
+    };
+    let (a, b) = (group(compare.0), group(compare.1));
+    let mut figures = vec![];
+    let mut sums = vec![];
+    for (name, g) in [(compare.0, &a), (compare.1, &b)] {
+        if g.is_empty() {
+            continue;
+        }
+        let m = g.len() as f64;
+        let (vmin, pmin, wmin) = group_sum(ctx, g, Goal::Min);
+        let (vmax, pmax, wmax) = group_sum(ctx, g, Goal::Max);
+        sums.push((vmin, vmax, pmax));
+        figures.push(Figure {
+            key: format!("mean_{}", slug(name)),
+            label: format!("mean score, {name}"),
+            min: End::new(vmin / m, pmin / m, wmin),
+            max: End::new(vmax / m, pmax / m, wmax),
+        });
+    }
+    if a.is_empty() || b.is_empty() {
+        return ClaimBounds {
+            claim: "csu_ratio".into(),
+            status: None,
+            figures,
+            necessary: String::new(),
+            holds: None,
+            fails: None,
+        };
+    }
+    let scale = b.len() as f64 / a.len() as f64;
+    // Largest ratio of means; if the second CSU's mean can be 0 the ratio is unbounded, and the
+    // largest defined ratio keeps one of its CCGs with a condition.
+    let (rmax, pmax, wmax) = ratio_max(ctx, &a, &b, None);
+    let keep = b.iter().copied().find(|&u| {
+        rec.units[u]
+            .options
+            .iter()
+            .any(|&k| rec.classes[k].status != Status::Full)
+    });
+    let (rdef, _, wdef) = if rmax.is_infinite() {
+        ratio_max(ctx, &a, &b, keep)
+    } else {
+        (rmax, pmax, wmax.clone())
+    };
+    let (rinv, pinv, winv) = ratio_max(ctx, &b, &a, None);
+    let (vmin, proved_min) = (
+        scale / rinv,
+        if pinv.is_infinite() {
+            0.0
+        } else {
+            scale / pinv
+        },
+    );
+    let mut max_end = End::new(rmax * scale, pmax * scale, wmax);
+    if rmax.is_infinite() {
+        max_end.exact = true;
+    }
+    figures.push(Figure {
+        key: "csu_ratio".into(),
+        label: format!("mean {} / mean {}", compare.0, compare.1),
+        min: End::new(vmin, proved_min, winv.clone()),
+        max: max_end,
+    });
+    let largest_defined = rdef * scale;
+    let holds = wdef.filter(|_| largest_defined > 30.0);
+    let fails = winv.filter(|_| vmin <= 30.0);
+    let status = match (holds.is_some(), fails.is_some()) {
+        (true, true) => Some(Record2::Open),
+        (true, false) if proved_min > 30.0 => Some(Record2::Settled),
+        (false, true) if largest_defined <= 30.0 && pmax.is_finite() && pmax * scale <= 30.0 => {
+            Some(Record2::RuledOut)
+        }
+        _ => None,
+    };
+    // Necessary condition: the ratio of means exceeds 30 only if the second CSU's mean is under
+    // a thirtieth of the highest mean the first can have (its proved limit, so the condition
+    // is necessary even where that limit is not attained).
+    let (ma, mb) = (a.len() as f64, b.len());
+    let mean_limit = sums[0].2 / ma / 30.0;
+    let mut positive: Vec<f64> = b
+        .iter()
+        .map(|&u| {
+            ctx.solver
+                .candidate_scores(&[u], Goal::Min)
+                .into_iter()
+                .find(|&s| s > 0.0)
+                .unwrap_or(f64::INFINITY)
+        })
+        .collect();
+    positive.sort_by(f64::total_cmp);
+    // Fewest fully authorised: the others score at least their least positive score.
+    let k_min = (0..=mb)
+        .find(|&k| positive[..mb - k].iter().sum::<f64>() < mean_limit * mb as f64)
+        .unwrap_or(mb);
+    let fully = match k_min {
+        0 => "which even a dataset with none of them fully authorised can meet".to_string(),
+        k => format!("so at least {k} of them must have been fully authorised"),
+    };
+    ClaimBounds {
+        claim: "csu_ratio".into(),
+        status,
+        figures,
+        necessary: format!(
+            "for the ratio to exceed 30, {}'s {mb} CCGs must average under {} points, a thirtieth of the most {}'s CCGs can average ({}), {fully}; the largest defined ratio is {}",
+            compare.1,
+            crate::format::approx(mean_limit),
+            compare.0,
+            crate::format::approx(sums[0].2 / ma),
+            crate::format::approx(largest_defined)
+        ),
+        holds,
+        fails,
+    }
+}
