@@ -366,12 +366,55 @@ fn record_bounds_stage(
 ) -> Result<Option<crate::stages::bounds::RecordBounds>> {
     let Some(p) = published else { return Ok(None) };
     let schemes = crate::io::weights::Weights::alternatives(&inputs.weights);
-    Ok(Some(crate::stages::bounds::record_bounds(
-        &model::ccg_records(&inputs.ccgs)?,
+    let ccgs = model::ccg_records(&inputs.ccgs)?;
+    let mut rb = crate::stages::bounds::record_bounds(&ccgs, p, &schemes, opts.compare())?;
+    // Fragility on the data analysed (when its waves are known) and on an untuned
+    // reconstruction with the default seed.
+    let analysed: Vec<model::Condition> = conditions_of(&inputs.conditions)?;
+    let untuned = crate::stages::reconstruct::reconstruct(
+        &ccgs,
         p,
-        &schemes,
+        &inputs.weights,
+        DEFAULT_SEED,
+        crate::stages::reconstruct::Calibration::None,
+    )?;
+    let mut datasets: Vec<(String, &[model::Condition], &[model::CcgOutcome])> = vec![];
+    if let Some(o) = inputs.outcomes.as_deref() {
+        datasets.push(("the data analysed".into(), &analysed, o));
+    }
+    let untuned_name = format!("an untuned reconstruction (--calibrate none, seed {DEFAULT_SEED})");
+    datasets.push((untuned_name, &untuned.conditions, &untuned.outcomes));
+    let record = rb
+        .record(crate::stages::bounds::Assumptions::PublishedOnly)
+        .clone();
+    let solver = crate::stages::bounds::search::Solver::new(&record, &inputs.weights);
+    rb.fragility = crate::stages::bounds::fragility::fragility(
+        &solver,
+        &inputs.weights,
         opts.compare(),
-    )?))
+        &datasets,
+    );
+    Ok(Some(rb))
+}
+
+/// The condition rows of the frame ingest produces, as records (level and direction are what
+/// fragility needs).
+fn conditions_of(frame: &DataFrame) -> Result<Vec<model::Condition>> {
+    let codes = crate::columns::strings(frame, "ods_code")?;
+    let levels = frame.column("support_level")?.i32()?;
+    let directions = frame.column("legal_direction")?.bool()?;
+    Ok(codes
+        .into_iter()
+        .enumerate()
+        .map(|(i, ods_code)| model::Condition {
+            ods_code,
+            criterion: String::new(),
+            support_level: levels.get(i).unwrap_or(0) as u8,
+            legal_direction: directions.get(i).unwrap_or(false),
+            provenance: model::Provenance::Reconstructed,
+            source: String::new(),
+        })
+        .collect())
 }
 
 /// For each claim, the shares of its CCGs and rows that rest on reconstruction: all CCGs for

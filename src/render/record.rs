@@ -75,6 +75,14 @@ pub fn banner_line(f: &Findings) -> Option<Block> {
     Some(para(&s))
 }
 
+fn claim_short(id: &str) -> &'static str {
+    match id {
+        "regional_median_spread" => "regional spread",
+        "csu_ratio" => "CSU ratio",
+        _ => "",
+    }
+}
+
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     c.next()
@@ -180,6 +188,41 @@ pub fn record_section(f: &Findings) -> Option<Section> {
             ordered: false,
             items,
         });
+    }
+    if !r.fragility.is_empty() {
+        blocks.push(para(
+            "**How fragile the verdicts are.** Can a single CCG's outcome, changed within the published facts (its wave, \
+             outcome and level-III flag kept, as any one-CCG change must; Midlands and East's totals still met), turn a \
+             verdict the other way? Every score each CCG can take was tried, so \"no single CCG\" is exact:",
+        ));
+        blocks.push(table(
+            "fragility",
+            &["Claim", "Data", "Verdict there", "One CCG turns it"],
+            r.fragility
+                .iter()
+                .map(|x| {
+                    vec![
+                        format!("{}. {}", number(&x.claim), claim_short(&x.claim)),
+                        x.data.clone(),
+                        if x.holds {
+                            "holds".into()
+                        } else {
+                            "does not hold".into()
+                        },
+                        match &x.flip {
+                            Some(f) => format!(
+                                "yes: {} {}, score {} instead of {}",
+                                f.ods_code,
+                                f.name,
+                                approx(f.to),
+                                approx(f.from)
+                            ),
+                            None => "no single CCG".into(),
+                        },
+                    ]
+                })
+                .collect(),
+        ));
     }
     blocks.push(para("The same under every weighting scheme (status under published facts only / with the reconstruction's assumptions):"));
     let ids = crate::stages::headline::CLAIMS;

@@ -13,6 +13,7 @@
 
 mod claims;
 pub mod flow;
+pub mod fragility;
 pub mod record;
 pub mod rows;
 pub mod search;
@@ -220,6 +221,10 @@ pub struct RecordBounds {
     pub bounds: Vec<Bounds>,
     #[serde(skip)]
     pub records: Vec<Record>,
+    /// Claims 4 and 5 on the data analysed and on an untuned reconstruction: can one CCG's
+    /// change (within the published facts) flip the verdict? (Published facts only, the run's
+    /// own weights.)
+    pub fragility: Vec<fragility::FragilityRow>,
 }
 
 impl RecordBounds {
@@ -276,6 +281,7 @@ pub fn record_bounds(
             .collect(),
         bounds: a,
         records,
+        fragility: vec![],
     })
 }
 

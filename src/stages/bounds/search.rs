@@ -228,6 +228,19 @@ impl<'a> Solver<'a> {
         solver
     }
 
+    /// Every (n, d, score) CCG `u` can take in class `k`, from both profiles (None when the class
+    /// is not one of its options).
+    pub fn choices_in(&self, u: usize, k: usize) -> Option<Vec<(u32, u32, f64)>> {
+        let o = self.rec.units[u].options.iter().position(|&x| x == k)?;
+        let mut v: Vec<(u32, u32, f64)> = [Goal::Max, Goal::Min]
+            .iter()
+            .flat_map(|&g| self.cached(u, o, g).iter().copied())
+            .collect();
+        v.sort_by(|a, b| a.2.total_cmp(&b.2).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
+        v.dedup();
+        Some(v)
+    }
+
     fn cached(&self, u: usize, o: usize, goal: Goal) -> &[(u32, u32, f64)] {
         &self.all_choices[self.kind_of[u]][o][usize::from(goal == Goal::Min)]
     }

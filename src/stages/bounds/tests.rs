@@ -127,6 +127,154 @@ fn outcomes_of(code: &str, directed: bool, known_wave: Option<u8>) -> Vec<(u8, V
     out
 }
 
+type Choice = (u8, Vec<(u8, bool)>);
+
+/// The fixture's published facts across CCGs: counts per wave, level III in wave 1, Midlands
+/// and East's totals (the per-CCG rules are in `outcomes_of`).
+fn agrees(pick: &[&Choice]) -> bool {
+    let mut ok = true;
+    for (wave, [size, full, dir]) in [(1u8, [3, 1, 0]), (2, [3, 1, 1])] {
+        let m: Vec<_> = pick.iter().filter(|o| o.0 == wave).collect();
+        ok &= m.len() == size
+            && m.iter().filter(|o| o.1.is_empty()).count() == full
+            && m.iter().filter(|o| o.1.iter().any(|r| r.1)).count() == dir;
+    }
+    ok &= pick
+        .iter()
+        .filter(|o| o.0 == 1 && !o.1.iter().any(|r| r.1) && o.1.iter().any(|r| r.0 == 3))
+        .count()
+        == 1;
+    let me_rows: usize = pick[3..].iter().map(|o| o.1.len()).sum();
+    let me_dirs: usize = pick[3..]
+        .iter()
+        .map(|o| o.1.iter().filter(|r| r.1).count())
+        .sum();
+    // An average of 1 over 3 CCGs, rounded: 1.5 <= total / 3 < 2.5, so total in 2..=4.
+    ok && (2..=4).contains(&me_rows) && me_dirs == 1
+}
+
+/// Claims 4 and 5 on a fixture dataset (North: A, B, C with CSU X; Midlands and East: D, E, F
+/// with CSU Y; claim 5 compares Y with X), by hand from the scores.
+fn claims45(pick: &[&Choice], w: &Weights) -> (bool, bool) {
+    let s: Vec<f64> = pick
+        .iter()
+        .map(|o| o.1.iter().map(|r| w.levels[r.0 as usize - 1]).sum())
+        .collect();
+    let (mn, mm) = (median(s[..3].to_vec()), median(s[3..].to_vec()));
+    let (_, _, r4) =
+        crate::stages::headline::median_spread(&[mn, mm, f64::NAN, f64::NAN], &[3, 3, 0, 0]);
+    let r5 = crate::stages::headline::ratio(
+        s[3..].iter().sum::<f64>() / 3.0,
+        s[..3].iter().sum::<f64>() / 3.0,
+    );
+    (
+        r4.is_finite() && r4 >= 3.0 && mn < mm,
+        r5.is_finite() && r5 > 30.0,
+    )
+}
+
+#[test]
+fn one_ccg_flips_a_verdict_exactly_when_brute_force_says_so() {
+    let (ccgs, p) = fixture();
+    let rec = Record::new(&ccgs, &p, Assumptions::PublishedOnly).unwrap();
+    let w = Weights::doubling();
+    let solver = super::search::Solver::new(&rec, &w);
+    let per: Vec<Vec<Choice>> = ccgs
+        .iter()
+        .map(|c| outcomes_of(&c.ods_code, c.ods_code == "F", c.wave))
+        .collect();
+    // Every consistent dataset, as indices into each CCG's outcomes.
+    let mut all: Vec<[usize; 6]> = vec![];
+    let mut idx = [0usize; 6];
+    'all: loop {
+        let pick: Vec<&Choice> = (0..6).map(|i| &per[i][idx[i]]).collect();
+        if agrees(&pick) {
+            all.push(idx);
+        }
+        for i in (0..6).rev() {
+            idx[i] += 1;
+            if idx[i] < per[i].len() {
+                continue 'all;
+            }
+            idx[i] = 0;
+        }
+        break;
+    }
+    let picks = |ix: &[usize; 6]| -> Vec<&Choice> { (0..6).map(|i| &per[i][ix[i]]).collect() };
+    let (mut checked, mut flips) = (0, 0);
+    // Bases: every consistent dataset, for each claim.
+    for claim in [4usize, 5] {
+        for verdict in [true, false] {
+            let bases: Vec<&[usize; 6]> = all
+                .iter()
+                .filter(|ix| {
+                    let (c4, c5) = claims45(&picks(ix), &w);
+                    (if claim == 4 { c4 } else { c5 }) == verdict
+                })
+                .collect();
+            for base in bases {
+                // Brute force: a consistent dataset differing from the base in one CCG only,
+                // with the verdict turned.
+                let pick = picks(base);
+                let brute = (0..6).any(|i| {
+                    (0..per[i].len()).any(|j| {
+                        let mut alt = pick.clone();
+                        alt[i] = &per[i][j];
+                        let (c4, c5) = claims45(&alt, &w);
+                        j != base[i]
+                            && agrees(&alt)
+                            && (if claim == 4 { c4 } else { c5 }) != verdict
+                    })
+                });
+                // The search, from the same dataset in the official form.
+                let mut conditions = vec![];
+                let mut outcomes = vec![];
+                for (c, o) in ccgs.iter().zip(&pick) {
+                    for &(l, d) in &o.1 {
+                        conditions.push(crate::stages::fixtures::cond(&c.ods_code, l, d, true));
+                    }
+                    outcomes.push(crate::model::CcgOutcome {
+                        ods_code: c.ods_code.clone(),
+                        wave: o.0,
+                        wave_provenance: crate::model::Provenance::Reconstructed,
+                        n_conditions: o.1.len() as u64,
+                        legal_direction: o.1.iter().any(|r| r.1),
+                        evidence: crate::model::Evidence::Reconstructed,
+                        method: String::new(),
+                    });
+                }
+                let st = super::fragility::state(&rec, &w, &conditions, &outcomes)
+                    .expect("a consistent dataset fits");
+                let holds = |s: &[f64]| {
+                    if claim == 4 {
+                        super::fragility::claim4_holds(&rec, s)
+                    } else {
+                        super::fragility::claim5_holds(&rec, s, ("Y", "X"))
+                    }
+                };
+                assert_eq!(
+                    holds(&st.scores),
+                    verdict,
+                    "the search reads the verdict as brute force does"
+                );
+                let flip = super::fragility::single_flip(&solver, &st, &holds);
+                assert_eq!(
+                    flip.is_some(),
+                    brute,
+                    "claim {claim}, base {base:?}: search {flip:?}, brute force {brute}"
+                );
+                checked += 1;
+                flips += usize::from(brute);
+            }
+        }
+    }
+    // Both answers occur among the cases checked, so neither could pass by default.
+    assert!(
+        checked >= 40 && flips > 0 && flips < checked,
+        "{checked} datasets checked, {flips} flipped by one CCG"
+    );
+}
+
 struct Range {
     lo: f64,
     hi: f64,
@@ -161,26 +309,7 @@ fn every_bound_matches_brute_force_over_every_consistent_dataset() {
     let mut idx = [0usize; 6];
     'all: loop {
         let pick: Vec<&(u8, Vec<(u8, bool)>)> = (0..6).map(|i| &per[i][idx[i]]).collect();
-        // Published counts per wave, level III in wave 1, Midlands and East's totals.
-        let mut ok = true;
-        for (wave, [size, full, dir]) in [(1u8, [3, 1, 0]), (2, [3, 1, 1])] {
-            let m: Vec<_> = pick.iter().filter(|o| o.0 == wave).collect();
-            ok &= m.len() == size
-                && m.iter().filter(|o| o.1.is_empty()).count() == full
-                && m.iter().filter(|o| o.1.iter().any(|r| r.1)).count() == dir;
-        }
-        ok &= pick
-            .iter()
-            .filter(|o| o.0 == 1 && !o.1.iter().any(|r| r.1) && o.1.iter().any(|r| r.0 == 3))
-            .count()
-            == 1;
-        let me_rows: usize = pick[3..].iter().map(|o| o.1.len()).sum();
-        let me_dirs: usize = pick[3..]
-            .iter()
-            .map(|o| o.1.iter().filter(|r| r.1).count())
-            .sum();
-        // An average of 1 over 3 CCGs, rounded: 1.5 <= total / 3 ... total in 2..=4.
-        ok &= (2..=4).contains(&me_rows) && me_dirs == 1;
+        let ok = agrees(&pick);
         if ok {
             consistent += 1;
             let score = |o: &(u8, Vec<(u8, bool)>)| {
