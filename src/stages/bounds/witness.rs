@@ -9,7 +9,10 @@ use crate::stages::data_checks;
 use crate::stages::reconstruct::Reconstruction;
 use polars::prelude::*;
 
+/// How a witness's outcomes were made (ccg_outcomes.csv `method`, once per CCG).
 pub const METHOD: &str = "witness: a dataset consistent with the published record that attains a bound (ccg-divide bounds)";
+/// Each condition row's `source` (short: a witness can hold thousands of rows).
+pub const ROW_SOURCE: &str = "witness";
 
 /// The dataset of a solution, rows in the order the CCG's published rows come first.
 pub fn dataset(rec: &Record, sol: &Solution) -> Reconstruction {
@@ -33,7 +36,7 @@ pub fn dataset(rec: &Record, sol: &Solution) -> Reconstruction {
                 source: if published {
                     "published (data/published/itemised_conditions.csv)".into()
                 } else {
-                    METHOD.into()
+                    ROW_SOURCE.into()
                 },
             });
         }
