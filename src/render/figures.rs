@@ -377,7 +377,7 @@ fn bounds(dir: &Path, f: &Findings) -> Result<()> {
         .collect();
     charts::ranges(
         &dir.join(CHARTS[9]),
-        &format!("What the published record allows: each claim's figure over every consistent dataset ({} weights)", f.weights.name),
+        &format!("Each claim's figure over every dataset consistent with the record ({} weights)", f.weights.name),
         &rows,
         "Source: published facts only (data/published/) and the rules of the authorisation process; each end is attained by a dataset in output/witnesses/. Marks: this run and the untuned reconstructions of the sensitivity stage.",
     )
