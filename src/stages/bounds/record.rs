@@ -173,89 +173,18 @@ impl Record {
         let recon = a == Assumptions::Reconstruction;
         let mut classes = vec![];
         let mut class_count = vec![];
-        let (mut cap_directed, mut cap_undirected) = ([CRITERIA; 4], [CRITERIA; 4]);
-        let (mut max_level_undirected, mut max_level) = ([if recon { 3 } else { 4 }; 4], [6u8; 4]);
         let mut totals = [0u32; 4];
         for w in 0..4 {
-            let scope = format!("wave{}", w + 1);
-            let size = p.require(&scope, "ccgs")?;
-            let full = p.require(&scope, "fully_authorised")?;
-            let with = p.require(&scope, "with_conditions")?;
-            let directed = p.require(&scope, "legal_directions")?;
-            if full + with != size {
-                return Err(conflict(
-                    p,
-                    format!(
-                        "{scope}: fully_authorised {full} + with_conditions {with} != ccgs {size}"
-                    ),
-                ));
+            let (wave_classes, counts) = wave_classes(p, w)?;
+            for (c, n) in wave_classes {
+                classes.push(c);
+                class_count.push(n);
             }
-            if directed > with {
-                return Err(conflict(
-                    p,
-                    format!("{scope}: legal_directions {directed} > with_conditions {with}"),
-                ));
+            for k in 0..4 {
+                totals[k] += counts[k];
             }
-            let undirected = with - directed;
-            classes.push(Class {
-                wave: w as u8 + 1,
-                status: Status::Full,
-                level3: None,
-            });
-            class_count.push(full);
-            classes.push(Class {
-                wave: w as u8 + 1,
-                status: Status::Directed,
-                level3: None,
-            });
-            class_count.push(directed);
-            match p.aggregate(&scope, "ccgs_with_level3") {
-                Some(l3) => {
-                    if l3 > undirected {
-                        return Err(conflict(p, format!("{scope}: ccgs_with_level3 {l3} > undirected CCGs with conditions {undirected}")));
-                    }
-                    for (flag, n) in [(true, l3), (false, undirected - l3)] {
-                        classes.push(Class {
-                            wave: w as u8 + 1,
-                            status: Status::Conditions,
-                            level3: Some(flag),
-                        });
-                        class_count.push(n);
-                    }
-                }
-                None => {
-                    classes.push(Class {
-                        wave: w as u8 + 1,
-                        status: Status::Conditions,
-                        level3: None,
-                    });
-                    class_count.push(undirected);
-                }
-            }
-            if let Some(m) = p.aggregate(&scope, "max_conditions") {
-                cap_directed[w] = m.min(CRITERIA);
-                cap_undirected[w] = m.min(CRITERIA);
-            } else if recon {
-                cap_directed[w] = 28;
-                cap_undirected[w] = 22;
-            }
-            if let Some(m) = p.aggregate(&scope, "max_conditions_no_directions") {
-                cap_undirected[w] = m.min(cap_undirected[w]);
-            } else if recon && p.aggregate(&scope, "max_conditions").is_some() && directed > 0 {
-                cap_undirected[w] = cap_undirected[w].min(22);
-            }
-            if let Some(m) = p.aggregate(&scope, "max_support_level") {
-                max_level[w] = m.min(6) as u8;
-                max_level_undirected[w] = max_level_undirected[w].min(m as u8);
-            }
-            totals[0] += size;
-            totals[1] += full;
-            totals[2] += with;
-            totals[3] += directed;
         }
-        if let Some(m) = p.aggregate("wave2_no_directions", "max_support_level") {
-            max_level_undirected[1] = max_level_undirected[1].min(m as u8);
-        }
+        let rules = rules(p, a);
         for (k, metric) in [
             "ccgs",
             "fully_authorised",
@@ -284,100 +213,13 @@ impl Record {
                 ),
             ));
         }
-        let rules = Rules {
-            assumptions: a,
-            cap_directed,
-            cap_undirected,
-            max_level_undirected,
-            max_level,
-        };
         let me_scope = region_scope(ME);
-        let me_n = ccgs.iter().filter(|c| c.region == ME).count() as u32;
-        let me_conditions = p.aggregate(&me_scope, "avg_conditions_per_ccg").map(|avg| {
-            if recon {
-                (avg * me_n, avg * me_n)
-            } else {
-                // Rounded to a whole number: total / n in [avg - 0.5, avg + 0.5).
-                let lo = ((2 * avg * me_n).saturating_sub(me_n)).div_ceil(2);
-                let hi = (2 * avg * me_n + me_n - 1) / 2;
-                (lo, hi)
-            }
-        });
+        let me_conditions = me_conditions(p, ccgs, recon);
         let me_directions = p.aggregate(&me_scope, "number_of_legal_directions");
-        let mut units = vec![];
-        for c in ccgs {
-            let region = REGIONS.iter().position(|r| *r == c.region).unwrap_or(0);
-            let o = p.outcome(&c.ods_code);
-            let fixed: Vec<FixedRow> = p
-                .itemised
-                .iter()
-                .filter(|x| x.ods_code == c.ods_code)
-                .map(|x| FixedRow {
-                    criterion: x.criterion.clone(),
-                    level: x.support_level,
-                    directed: x.legal_direction,
-                })
-                .collect();
-            let directed = o.is_some_and(|o| o.legal_direction);
-            let count = o.and_then(|o| o.conditions);
-            let top = o.and_then(|o| o.top_level);
-            let iv_plus = o.and_then(|o| o.level_iv_or_higher);
-            let fixed_dir = fixed.iter().filter(|f| f.directed).count() as u32;
-            let directions = if !directed {
-                (0, 0)
-            } else if recon {
-                let d = iv_plus
-                    .unwrap_or(if top == Some(6) { 2 } else { 1 })
-                    .max(1)
-                    .max(fixed_dir);
-                let adjustable = c.region == ME && iv_plus.is_none() && me_directions.is_some();
-                (d, if adjustable { CRITERIA } else { d })
-            } else {
-                (fixed_dir.max(1), iv_plus.unwrap_or(CRITERIA))
-            };
-            let mut unit = Unit {
-                code: c.ods_code.clone(),
-                name: c.name.clone(),
-                region,
-                csu: c.csu.clone(),
-                population: c.population as f64,
-                imd: c.imd_score,
-                me: c.region == ME,
-                options: vec![],
-                fixed,
-                count,
-                top,
-                iv_plus,
-                directions,
-                wave_published: c.wave.is_some(),
-            };
-            let wave_ok = |w: u8| c.wave.is_none_or(|x| x == w);
-            for (k, cl) in classes.iter().enumerate() {
-                if class_count[k] == 0 || !wave_ok(cl.wave) {
-                    continue;
-                }
-                let status_ok = match cl.status {
-                    Status::Directed => directed,
-                    Status::Full => {
-                        !directed && count.is_none_or(|n| n == 0) && unit.fixed.is_empty()
-                    }
-                    Status::Conditions => !directed && count.is_none_or(|n| n > 0),
-                };
-                if status_ok && rules.shape(&unit, *cl).is_some() {
-                    unit.options.push(k);
-                }
-            }
-            if unit.options.is_empty() {
-                return Err(conflict(
-                    p,
-                    format!(
-                        "{} {} can take no wave and outcome that agree with its published facts",
-                        c.ods_code, c.name
-                    ),
-                ));
-            }
-            units.push(unit);
-        }
+        let units = ccgs
+            .iter()
+            .map(|c| unit(c, p, recon, me_directions, &classes, &class_count, &rules))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Record {
             assumptions: a,
             units,
@@ -481,6 +323,192 @@ impl Rules {
             recon_directed: recon && directed,
         })
     }
+}
+
+/// One wave's classes with their published numbers of CCGs, and its (size, fully authorised,
+/// with conditions, directed); an input error when the wave's own figures contradict each other.
+fn wave_classes(p: &Published, w: usize) -> Result<(Vec<(Class, u32)>, [u32; 4]), InputError> {
+    let scope = format!("wave{}", w + 1);
+    let wave = w as u8 + 1;
+    let size = p.require(&scope, "ccgs")?;
+    let full = p.require(&scope, "fully_authorised")?;
+    let with = p.require(&scope, "with_conditions")?;
+    let directed = p.require(&scope, "legal_directions")?;
+    if full + with != size {
+        return Err(conflict(
+            p,
+            format!("{scope}: fully_authorised {full} + with_conditions {with} != ccgs {size}"),
+        ));
+    }
+    if directed > with {
+        return Err(conflict(
+            p,
+            format!("{scope}: legal_directions {directed} > with_conditions {with}"),
+        ));
+    }
+    let undirected = with - directed;
+    let class = |status, level3| Class {
+        wave,
+        status,
+        level3,
+    };
+    let mut out = vec![
+        (class(Status::Full, None), full),
+        (class(Status::Directed, None), directed),
+    ];
+    match p.aggregate(&scope, "ccgs_with_level3") {
+        Some(l3) if l3 > undirected => {
+            return Err(conflict(
+                p,
+                format!(
+                    "{scope}: ccgs_with_level3 {l3} > undirected CCGs with conditions {undirected}"
+                ),
+            ));
+        }
+        Some(l3) => {
+            out.push((class(Status::Conditions, Some(true)), l3));
+            out.push((class(Status::Conditions, Some(false)), undirected - l3));
+        }
+        None => out.push((class(Status::Conditions, None), undirected)),
+    }
+    Ok((out, [size, full, with, directed]))
+}
+
+/// The per-wave limits: published maxima of conditions and levels, and under the
+/// reconstruction's assumptions its caps for waves 3 and 4 and levels I-III without a direction.
+fn rules(p: &Published, a: Assumptions) -> Rules {
+    let recon = a == Assumptions::Reconstruction;
+    let (mut cap_directed, mut cap_undirected) = ([CRITERIA; 4], [CRITERIA; 4]);
+    let (mut max_level_undirected, mut max_level) = ([if recon { 3 } else { 4 }; 4], [6u8; 4]);
+    for w in 0..4 {
+        let scope = format!("wave{}", w + 1);
+        let directed = p.aggregate(&scope, "legal_directions").unwrap_or(0);
+        if let Some(m) = p.aggregate(&scope, "max_conditions") {
+            cap_directed[w] = m.min(CRITERIA);
+            cap_undirected[w] = m.min(CRITERIA);
+        } else if recon {
+            cap_directed[w] = 28;
+            cap_undirected[w] = 22;
+        }
+        if let Some(m) = p.aggregate(&scope, "max_conditions_no_directions") {
+            cap_undirected[w] = m.min(cap_undirected[w]);
+        } else if recon && p.aggregate(&scope, "max_conditions").is_some() && directed > 0 {
+            cap_undirected[w] = cap_undirected[w].min(22);
+        }
+        if let Some(m) = p.aggregate(&scope, "max_support_level") {
+            max_level[w] = m.min(6) as u8;
+            max_level_undirected[w] = max_level_undirected[w].min(m as u8);
+        }
+    }
+    if let Some(m) = p.aggregate("wave2_no_directions", "max_support_level") {
+        max_level_undirected[1] = max_level_undirected[1].min(m as u8);
+    }
+    Rules {
+        assumptions: a,
+        cap_directed,
+        cap_undirected,
+        max_level_undirected,
+        max_level,
+    }
+}
+
+/// One CCG of the consistent set: its published facts and the classes it may take (an input
+/// error when none fits them).
+fn unit(
+    c: &Ccg,
+    p: &Published,
+    recon: bool,
+    me_directions: Option<u32>,
+    classes: &[Class],
+    class_count: &[u32],
+    rules: &Rules,
+) -> Result<Unit, InputError> {
+    let region = REGIONS.iter().position(|r| *r == c.region).unwrap_or(0);
+    let o = p.outcome(&c.ods_code);
+    let fixed: Vec<FixedRow> = p
+        .itemised
+        .iter()
+        .filter(|x| x.ods_code == c.ods_code)
+        .map(|x| FixedRow {
+            criterion: x.criterion.clone(),
+            level: x.support_level,
+            directed: x.legal_direction,
+        })
+        .collect();
+    let directed = o.is_some_and(|o| o.legal_direction);
+    let count = o.and_then(|o| o.conditions);
+    let top = o.and_then(|o| o.top_level);
+    let iv_plus = o.and_then(|o| o.level_iv_or_higher);
+    let fixed_dir = fixed.iter().filter(|f| f.directed).count() as u32;
+    let directions = if !directed {
+        (0, 0)
+    } else if recon {
+        let d = iv_plus
+            .unwrap_or(if top == Some(6) { 2 } else { 1 })
+            .max(1)
+            .max(fixed_dir);
+        let adjustable = c.region == ME && iv_plus.is_none() && me_directions.is_some();
+        (d, if adjustable { CRITERIA } else { d })
+    } else {
+        (fixed_dir.max(1), iv_plus.unwrap_or(CRITERIA))
+    };
+    let mut unit = Unit {
+        code: c.ods_code.clone(),
+        name: c.name.clone(),
+        region,
+        csu: c.csu.clone(),
+        population: c.population as f64,
+        imd: c.imd_score,
+        me: c.region == ME,
+        options: vec![],
+        fixed,
+        count,
+        top,
+        iv_plus,
+        directions,
+        wave_published: c.wave.is_some(),
+    };
+    let wave_ok = |w: u8| c.wave.is_none_or(|x| x == w);
+    for (k, cl) in classes.iter().enumerate() {
+        if class_count[k] == 0 || !wave_ok(cl.wave) {
+            continue;
+        }
+        let status_ok = match cl.status {
+            Status::Directed => directed,
+            Status::Full => !directed && count.is_none_or(|n| n == 0) && unit.fixed.is_empty(),
+            Status::Conditions => !directed && count.is_none_or(|n| n > 0),
+        };
+        if status_ok && rules.shape(&unit, *cl).is_some() {
+            unit.options.push(k);
+        }
+    }
+    if unit.options.is_empty() {
+        return Err(conflict(
+            p,
+            format!(
+                "{} {} can take no wave and outcome that agree with its published facts",
+                c.ods_code, c.name
+            ),
+        ));
+    }
+    Ok(unit)
+}
+
+/// Midlands and East's total conditions as a range: the published average of conditions per
+/// CCG is rounded to a whole number, so the total over its n CCGs lies in
+/// [(avg - 0.5) n, (avg + 0.5) n); the reconstruction takes exactly avg * n.
+fn me_conditions(p: &Published, ccgs: &[Ccg], recon: bool) -> Option<(u32, u32)> {
+    let me_n = ccgs.iter().filter(|c| c.region == ME).count() as u32;
+    p.aggregate(&region_scope(ME), "avg_conditions_per_ccg")
+        .map(|avg| {
+            if recon {
+                (avg * me_n, avg * me_n)
+            } else {
+                let lo = ((2 * avg * me_n).saturating_sub(me_n)).div_ceil(2);
+                let hi = (2 * avg * me_n + me_n - 1) / 2;
+                (lo, hi)
+            }
+        })
 }
 
 /// What a CCG's rows may be in one class.
