@@ -31,6 +31,24 @@ fn run(args: &[&str]) -> std::process::Output {
     Command::new(BIN).args(args).output().unwrap()
 }
 
+/// `analyse` with little resampling and no sensitivity seeds (the figures checked here need
+/// neither).
+fn analyse(data: &Path, out: &Path) -> std::process::Output {
+    run(&[
+        "analyse",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--output-dir",
+        out.to_str().unwrap(),
+        "--sensitivity-seeds",
+        "0",
+        "--bootstrap",
+        "20",
+        "--permutations",
+        "20",
+    ])
+}
+
 /// A figure of bounds.csv read back from an analysis's findings.json (None: undefined/infinite).
 fn figure(f: &serde_json::Value, key: &str) -> Option<f64> {
     let h = &f["headline"];
@@ -62,19 +80,7 @@ fn figure(f: &serde_json::Value, key: &str) -> Option<f64> {
 fn every_witness_agrees_with_the_published_record_and_attains_its_bound() {
     let dir = common::tempdir().unwrap();
     let out = dir.path().join("out");
-    let o = run(&[
-        "analyse",
-        "--data-dir",
-        repo_data().to_str().unwrap(),
-        "--output-dir",
-        out.to_str().unwrap(),
-        "--sensitivity-seeds",
-        "0",
-        "--bootstrap",
-        "20",
-        "--permutations",
-        "20",
-    ]);
+    let o = analyse(&repo_data(), &out);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let mut rows = csv::Reader::from_path(out.join("bounds.csv")).unwrap();
     let header = rows.headers().unwrap().clone();
@@ -139,19 +145,7 @@ fn check_witness(data: &Path, folder: &Path, key: &str, value: &str) {
     assert!(check.status.success(), "{folder:?}: check-data\n{table}");
     assert!(table.contains(", 0 MISMATCH"), "{table}");
     let analysed = data.join("out");
-    let a = run(&[
-        "analyse",
-        "--data-dir",
-        data.to_str().unwrap(),
-        "--output-dir",
-        analysed.to_str().unwrap(),
-        "--sensitivity-seeds",
-        "0",
-        "--bootstrap",
-        "20",
-        "--permutations",
-        "20",
-    ]);
+    let a = analyse(data, &analysed);
     assert!(
         a.status.success(),
         "{folder:?}: {}",
@@ -198,15 +192,7 @@ fn contradictory_published_facts_stop_analyse_naming_them() {
     assert_ne!(broken, text);
     std::fs::write(&path, broken).unwrap();
     let out = dir.path().join("out");
-    let o = run(&[
-        "analyse",
-        "--data-dir",
-        data.to_str().unwrap(),
-        "--output-dir",
-        out.to_str().unwrap(),
-        "--sensitivity-seeds",
-        "0",
-    ]);
+    let o = analyse(&data, &out);
     assert_eq!(o.status.code(), Some(3));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(

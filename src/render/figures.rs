@@ -325,20 +325,14 @@ fn bounds(dir: &Path, f: &Findings) -> Result<()> {
     let Some(r) = &f.record else { return Ok(()) };
     use crate::stages::bounds::{headline_figure, Assumptions};
     let h = &f.headline;
-    let ours = [
-        h.share_with_conditions,
-        h.size.r,
-        h.deprivation.r,
-        h.median_ratio,
-        h.csu_ratio,
-    ];
+    let ours = h.claim_figures();
     let r_crit = crate::stats::critical_correlation(h.n_ccgs);
     let thresholds = [
         vec![0.75, 0.85],
         vec![-r_crit, r_crit],
         vec![r_crit],
-        vec![3.0],
-        vec![30.0],
+        vec![crate::stages::headline::SPREAD_AT_LEAST],
+        vec![crate::stages::headline::CSU_RATIO_OVER],
     ];
     let names = [
         "1. share with conditions (75% to 85%)",

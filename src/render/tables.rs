@@ -102,13 +102,7 @@ pub fn robustness_csv(
     ])?;
     for r in rows {
         let h = &r.headline;
-        let figures = [
-            h.share_with_conditions,
-            h.size.r,
-            h.deprivation.r,
-            h.median_ratio,
-            h.csu_ratio,
-        ];
+        let figures = h.claim_figures();
         for (k, id) in CLAIMS.iter().enumerate() {
             // What the published record says under this scheme: settled / open / ruled out.
             let status = |a| {

@@ -86,7 +86,7 @@ pub struct PublishedRecord {
 }
 
 /// A status in words ("ruled out"), or "undetermined" when neither end was proved.
-pub fn status_word(s: Option<crate::stages::bounds::Record2>) -> String {
+pub fn status_word(s: Option<crate::stages::bounds::RecordStatus>) -> String {
     s.map_or("undetermined", |x| x.label()).to_string()
 }
 

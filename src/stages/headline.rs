@@ -108,6 +108,20 @@ pub fn headline(s: &Scored, compare: (&str, &str)) -> PolarsResult<Headline> {
     })
 }
 
+impl Headline {
+    /// The figure each claim is judged on, in `CLAIMS` order (the share, the two rank
+    /// correlations, the median ratio, the CSU ratio).
+    pub fn claim_figures(&self) -> [f64; 5] {
+        [
+            self.share_with_conditions,
+            self.size.r,
+            self.deprivation.r,
+            self.median_ratio,
+            self.csu_ratio,
+        ]
+    }
+}
+
 /// Score the count table under a scheme and compute the headline figures: what robustness,
 /// sensitivity and the reconstruction's calibration judge the claims on.
 pub fn judge(counts: &DataFrame, w: &Weights, compare: (&str, &str)) -> PolarsResult<Headline> {
@@ -237,6 +251,43 @@ fn undefined_csu_ratio(h: &Headline, compare: (&str, &str)) -> Option<String> {
     })
 }
 
+/// The claims' criteria, in one place for the verdicts on the data and for the bounds over the
+/// consistent set. "Four in five": 75% to 85% with conditions.
+pub fn share_holds(share: f64) -> bool {
+    (0.75..=0.85).contains(&share)
+}
+
+/// Significance level of the rank-correlation claims.
+pub const SIGNIFICANCE: f64 = 0.05;
+
+/// No relation to size: Spearman's rho not significant.
+pub fn size_relation_holds(c: &Correlation) -> bool {
+    c.p_value >= SIGNIFICANCE
+}
+
+/// No relation to deprivation (if anything, the more deprived did better): no significant
+/// positive rho.
+pub fn deprivation_relation_holds(c: &Correlation) -> bool {
+    c.r <= 0.0 || c.p_value >= SIGNIFICANCE
+}
+
+/// "About four-fold": the highest regional median at least this many times the lowest.
+pub const SPREAD_AT_LEAST: f64 = 3.0;
+
+/// The regional spread on these medians: a finite ratio of at least `SPREAD_AT_LEAST`, the
+/// North strictly lowest.
+pub fn spread_holds(medians: &[f64; 4], n: &[usize; 4]) -> bool {
+    let (_, _, ratio) = median_spread(medians, n);
+    ratio.is_finite() && ratio >= SPREAD_AT_LEAST && north_strictly_lowest(medians, n)
+}
+
+/// "More than 30 times".
+pub const CSU_RATIO_OVER: f64 = 30.0;
+
+pub fn csu_ratio_holds(ratio: f64) -> bool {
+    ratio.is_finite() && ratio > CSU_RATIO_OVER
+}
+
 /// Each claim's verdict on these figures (criteria documented in findings.md).
 pub fn verdicts(h: &Headline, compare: (&str, &str)) -> [Verdict; 5] {
     let judge = |undefined: Option<String>, holds: bool| match undefined {
@@ -247,25 +298,28 @@ pub fn verdicts(h: &Headline, compare: (&str, &str)) -> [Verdict; 5] {
         // "Four in five": between 75% and 85% of CCGs had at least one condition.
         judge(
             (h.n_ccgs == 0).then(|| "there are no CCGs".to_string()),
-            (0.75..=0.85).contains(&h.share_with_conditions),
+            share_holds(h.share_with_conditions),
         ),
         // No relation to size: Spearman's rho not significant at 5%.
         judge(
             undefined_correlation(&h.size, "registered population"),
-            h.size.p_value >= 0.05,
+            size_relation_holds(&h.size),
         ),
         // None to deprivation (if anything, more deprived did better): no significant positive rho.
         judge(
             undefined_correlation(&h.deprivation, "deprivation score"),
-            h.deprivation.r <= 0.0 || h.deprivation.p_value >= 0.05,
+            deprivation_relation_holds(&h.deprivation),
         ),
         // About four-fold, North lowest: a ratio of at least 3 with the North lowest.
         judge(
             undefined_spread(h),
-            h.median_ratio >= 3.0 && north_strictly_lowest(&h.region_medians, &h.region_n),
+            spread_holds(&h.region_medians, &h.region_n),
         ),
         // More than 30 times.
-        judge(undefined_csu_ratio(h, compare), h.csu_ratio > 30.0),
+        judge(
+            undefined_csu_ratio(h, compare),
+            csu_ratio_holds(h.csu_ratio),
+        ),
     ]
 }
 

@@ -46,13 +46,7 @@ pub fn sensitivity(
         let rec = reconstruct(ccgs, p, weights, seed, Calibration::None)?;
         let h = judge(&rec.count_table(ccg_frame)?, weights, compare)?;
         progress.advance("reconstruction sensitivity", 1, n_seeds as u64);
-        let figures = [
-            h.share_with_conditions,
-            h.size.r,
-            h.deprivation.r,
-            h.median_ratio,
-            h.csu_ratio,
-        ];
+        let figures = h.claim_figures();
         Ok((verdicts(&h, compare), figures))
     };
     let (first, second) = seeds.split_at(seeds.len() / 2);

@@ -5,8 +5,9 @@
 use super::record::{self, Status};
 use super::rows::Goal;
 use super::search::{self, Solution, Solver, Term};
-use super::{median, middle, slug, ClaimBounds, End, Figure, Record2};
+use super::{median, middle, slug, ClaimBounds, End, Figure, RecordStatus};
 use crate::model::REGIONS;
+use crate::stages::headline;
 
 #[derive(Clone, Copy)]
 enum Order {
@@ -251,42 +252,25 @@ pub(super) fn correlation(
         ends.push(e);
     }
     let (lo, hi) = (ends.remove(0), ends.remove(0));
-    let significant = |e: &End, positive: bool| {
-        e.solution.as_ref().is_some_and(|s| {
-            let t = test(s);
-            t.p_value < 0.05 && (t.r > 0.0) == positive
-        })
+    // The claim's own criterion (claim 2 fails on any significant correlation, claim 3 on a
+    // significantly positive one); a dataset keeping it is sought among the two extremes and
+    // a dataset from the search with nothing asked.
+    let holds = |s: &Solution| {
+        let t = test(s);
+        if claim == "no_size_relation" {
+            headline::size_relation_holds(&t)
+        } else {
+            headline::deprivation_relation_holds(&t)
+        }
     };
-    let (neg, pos) = (significant(&lo, false), significant(&hi, true));
-    // Claim 2 fails on any significant correlation; claim 3 only on a positive one. Both hold
-    // on a dataset with no significant correlation, which the claim-1 dataset of the search
-    // may or may not be: a dataset with every score alike in rank order is sought directly.
-    let fails = if claim == "no_size_relation" {
-        neg || pos
-    } else {
-        pos
-    };
-    let holds_sol = [&lo, &hi]
-        .into_iter()
-        .filter_map(|e| e.solution.clone())
+    let extremes = || [&lo, &hi].into_iter().filter_map(|e| e.solution.clone());
+    let holds_sol = extremes()
         .chain(ctx.solve_terms(&ctx.terms(|_| vec![])))
-        .find(|s| {
-            let t = test(s);
-            if claim == "no_size_relation" {
-                t.p_value >= 0.05
-            } else {
-                t.r <= 0.0 || t.p_value >= 0.05
-            }
-        });
-    let fails_sol = [&lo, &hi]
-        .into_iter()
-        .filter_map(|e| e.solution.clone())
-        .find(|s| {
-            let t = test(s);
-            t.p_value < 0.05 && (claim == "no_size_relation" || t.r > 0.0)
-        });
+        .find(|s| holds(s));
+    let fails_sol = extremes().find(|s| !holds(s));
+    let fails = fails_sol.is_some();
     let status = match (holds_sol.is_some(), fails) {
-        (true, true) => Some(Record2::Open),
+        (true, true) => Some(RecordStatus::Open),
         _ => None,
     };
     let p = |e: &End| e.solution.as_ref().map_or(f64::NAN, |s| test(s).p_value);
@@ -363,10 +347,8 @@ fn region_medians(ctx: &Ctx) -> (Vec<Figure>, [Option<RegionEnds>; 4]) {
 fn judge_spread(ctx: &Ctx, s: &Solution) -> (f64, bool) {
     let m = ctx.medians_of(s);
     let n: [usize; 4] = std::array::from_fn(|r| ctx.regions[r].len());
-    let (_, _, ratio) = crate::stages::headline::median_spread(&m, &n);
-    let holds =
-        ratio.is_finite() && ratio >= 3.0 && crate::stages::headline::north_strictly_lowest(&m, &n);
-    (ratio, holds)
+    let (_, _, ratio) = headline::median_spread(&m, &n);
+    (ratio, headline::spread_holds(&m, &n))
 }
 
 /// The claim's best case: the North's median small but above 0 (its CCGs first: a large gain
@@ -391,7 +373,7 @@ fn best_case(ctx: &Ctx, ends: &[Option<RegionEnds>; 4]) -> Option<Solution> {
                 match (r, held) {
                     (0, true) => vec![Term::AtMost(t, big), Term::AtLeast(search::POSITIVE, big)],
                     (0, false) => vec![Term::AtMost(t, big)],
-                    (_, true) => vec![Term::AtLeast(3.0 * t, 1.0)],
+                    (_, true) => vec![Term::AtLeast(headline::SPREAD_AT_LEAST * t, 1.0)],
                     _ => vec![],
                 }
             });
@@ -507,8 +489,8 @@ pub(super) fn regional_spread(ctx: &Ctx) -> ClaimBounds {
         .filter_map(|r| ends[r].map(|e| e.proved_high))
         .fold(0.0, f64::max);
     let status = match (holds.is_some(), fails.is_some()) {
-        (true, true) => Some(Record2::Open),
-        (false, true) if proved_max < 3.0 => Some(Record2::RuledOut),
+        (true, true) => Some(RecordStatus::Open),
+        (false, true) if proved_max < headline::SPREAD_AT_LEAST => Some(RecordStatus::RuledOut),
         _ => None,
     };
     ClaimBounds {
@@ -517,7 +499,7 @@ pub(super) fn regional_spread(ctx: &Ctx) -> ClaimBounds {
         figures,
         necessary: format!(
             "for the claim to hold, the North's median must be above 0, below every other region's and at most a third of the highest (so at most {}, a third of the most any other region's median can be); the North's median can be anything from 0 to {}",
-            crate::format::approx(others_max / 3.0),
+            crate::format::approx(others_max / headline::SPREAD_AT_LEAST),
             crate::format::approx(north_max)
         ),
         holds,
@@ -595,13 +577,13 @@ pub(super) fn csu_ratio(ctx: &Ctx, compare: (&str, &str)) -> ClaimBounds {
         max: max_end,
     });
     let largest_defined = rdef * scale;
-    let holds = wdef.filter(|_| largest_defined > 30.0);
-    let fails = winv.filter(|_| vmin <= 30.0);
+    let holds = wdef.filter(|_| headline::csu_ratio_holds(largest_defined));
+    let fails = winv.filter(|_| !headline::csu_ratio_holds(vmin));
     let status = match (holds.is_some(), fails.is_some()) {
-        (true, true) => Some(Record2::Open),
-        (true, false) if proved_min > 30.0 => Some(Record2::Settled),
-        (false, true) if largest_defined <= 30.0 && pmax.is_finite() && pmax * scale <= 30.0 => {
-            Some(Record2::RuledOut)
+        (true, true) => Some(RecordStatus::Open),
+        (true, false) if headline::csu_ratio_holds(proved_min) => Some(RecordStatus::Settled),
+        (false, true) if pmax.is_finite() && !headline::csu_ratio_holds(pmax * scale) => {
+            Some(RecordStatus::RuledOut)
         }
         _ => None,
     };
@@ -609,7 +591,7 @@ pub(super) fn csu_ratio(ctx: &Ctx, compare: (&str, &str)) -> ClaimBounds {
     // a thirtieth of the highest mean the first can have (its proved limit, so the condition
     // is necessary even where that limit is not attained).
     let (ma, mb) = (a.len() as f64, b.len());
-    let mean_limit = sums[0].2 / ma / 30.0;
+    let mean_limit = sums[0].2 / ma / headline::CSU_RATIO_OVER;
     let mut positive: Vec<f64> = b
         .iter()
         .map(|&u| {

@@ -136,8 +136,7 @@ pub fn claim4_holds(rec: &Record, scores: &[f64]) -> bool {
     }
     let n: [usize; 4] = std::array::from_fn(|r| by[r].len());
     let m: [f64; 4] = std::array::from_fn(|r| super::median(by[r].clone()));
-    let (_, _, ratio) = crate::stages::headline::median_spread(&m, &n);
-    ratio.is_finite() && ratio >= 3.0 && crate::stages::headline::north_strictly_lowest(&m, &n)
+    crate::stages::headline::spread_holds(&m, &n)
 }
 
 /// Claim 5 on a score vector: the first CSU's mean over 30 times the second's.
@@ -152,8 +151,10 @@ pub fn claim5_holds(rec: &Record, scores: &[f64], compare: (&str, &str)) -> bool
             .collect();
         v.iter().sum::<f64>() / v.len() as f64
     };
-    let r = crate::stages::headline::ratio(mean(compare.0), mean(compare.1));
-    r.is_finite() && r > 30.0
+    crate::stages::headline::csu_ratio_holds(crate::stages::headline::ratio(
+        mean(compare.0),
+        mean(compare.1),
+    ))
 }
 
 /// One claim's fragility on one dataset.

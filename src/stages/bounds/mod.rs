@@ -20,6 +20,7 @@ pub mod search;
 pub mod witness;
 
 use crate::io::weights::Weights;
+use crate::stages::headline::share_holds;
 use claims::{correlation, csu_ratio, regional_spread, Ctx};
 use record::Status;
 pub use record::{Assumptions, Record};
@@ -35,8 +36,6 @@ pub struct End {
     pub proved: f64,
     /// The witness attains the proved limit.
     pub exact: bool,
-    /// Name of the witness folder, when one is written.
-    pub witness: Option<String>,
     #[serde(skip)]
     pub solution: Option<Solution>,
 }
@@ -49,7 +48,6 @@ impl End {
             value,
             proved,
             exact,
-            witness: None,
             solution,
         }
     }
@@ -67,7 +65,7 @@ pub struct Figure {
 /// Does the published record settle a claim?
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Record2 {
+pub enum RecordStatus {
     /// Holds in every consistent dataset.
     Settled,
     /// Holds in none.
@@ -76,12 +74,12 @@ pub enum Record2 {
     Open,
 }
 
-impl Record2 {
+impl RecordStatus {
     pub fn label(self) -> &'static str {
         match self {
-            Record2::Settled => "settled",
-            Record2::RuledOut => "ruled out",
-            Record2::Open => "open",
+            RecordStatus::Settled => "settled",
+            RecordStatus::RuledOut => "ruled out",
+            RecordStatus::Open => "open",
         }
     }
 }
@@ -89,7 +87,7 @@ impl Record2 {
 #[derive(Debug, Clone, Serialize)]
 pub struct ClaimBounds {
     pub claim: String,
-    pub status: Option<Record2>,
+    pub status: Option<RecordStatus>,
     pub figures: Vec<Figure>,
     /// In plain words: what must have been true for the claim to hold.
     pub necessary: String,
@@ -150,10 +148,10 @@ pub fn bounds(rec: &Record, w: &Weights, compare: (&str, &str)) -> Bounds {
     let any = ctx.solve_terms(&ctx.terms(|_| vec![]));
     let claim1 = ClaimBounds {
         claim: "with_conditions".into(),
-        status: Some(if (0.75..=0.85).contains(&share) {
-            Record2::Settled
+        status: Some(if share_holds(share) {
+            RecordStatus::Settled
         } else {
-            Record2::RuledOut
+            RecordStatus::RuledOut
         }),
         figures: vec![Figure {
             key: "share_with_conditions".into(),
@@ -164,8 +162,8 @@ pub fn bounds(rec: &Record, w: &Weights, compare: (&str, &str)) -> Bounds {
         necessary: format!(
             "{with} of {n} CCGs had conditions in every consistent dataset: the wave totals fix it"
         ),
-        holds: any.clone().filter(|_| (0.75..=0.85).contains(&share)),
-        fails: any.filter(|_| !(0.75..=0.85).contains(&share)),
+        holds: any.clone().filter(|_| share_holds(share)),
+        fails: any.filter(|_| !share_holds(share)),
     };
     let claim2 = correlation(&ctx, "no_size_relation", "registered population", |u| {
         u.population

@@ -173,18 +173,9 @@ fn claims45(pick: &[&Choice], w: &Weights) -> (bool, bool) {
     )
 }
 
-#[test]
-fn one_ccg_flips_a_verdict_exactly_when_brute_force_says_so() {
-    let (ccgs, p) = fixture();
-    let rec = Record::new(&ccgs, &p, Assumptions::PublishedOnly).unwrap();
-    let w = Weights::doubling();
-    let solver = super::search::Solver::new(&rec, &w);
-    let per: Vec<Vec<Choice>> = ccgs
-        .iter()
-        .map(|c| outcomes_of(&c.ods_code, c.ods_code == "F", c.wave))
-        .collect();
-    // Every consistent dataset, as indices into each CCG's outcomes.
-    let mut all: Vec<[usize; 6]> = vec![];
+/// Every consistent dataset of the fixture, as indices into each CCG's outcomes.
+fn consistent_datasets(per: &[Vec<Choice>]) -> Vec<[usize; 6]> {
+    let mut all = vec![];
     let mut idx = [0usize; 6];
     'all: loop {
         let pick: Vec<&Choice> = (0..6).map(|i| &per[i][idx[i]]).collect();
@@ -198,8 +189,21 @@ fn one_ccg_flips_a_verdict_exactly_when_brute_force_says_so() {
             }
             idx[i] = 0;
         }
-        break;
+        return all;
     }
+}
+
+#[test]
+fn one_ccg_flips_a_verdict_exactly_when_brute_force_says_so() {
+    let (ccgs, p) = fixture();
+    let rec = Record::new(&ccgs, &p, Assumptions::PublishedOnly).unwrap();
+    let w = Weights::doubling();
+    let solver = super::search::Solver::new(&rec, &w);
+    let per: Vec<Vec<Choice>> = ccgs
+        .iter()
+        .map(|c| outcomes_of(&c.ods_code, c.ods_code == "F", c.wave))
+        .collect();
+    let all = consistent_datasets(&per);
     let picks = |ix: &[usize; 6]| -> Vec<&Choice> { (0..6).map(|i| &per[i][ix[i]]).collect() };
     let (mut checked, mut flips) = (0, 0);
     // Bases: every consistent dataset, for each claim.
@@ -295,7 +299,7 @@ fn every_bound_matches_brute_force_over_every_consistent_dataset() {
     let rec = Record::new(&ccgs, &p, Assumptions::PublishedOnly).unwrap();
     let w = Weights::doubling();
     let b = bounds(&rec, &w, ("Y", "X"));
-    let per: Vec<Vec<(u8, Vec<(u8, bool)>)>> = ccgs
+    let per: Vec<Vec<Choice>> = ccgs
         .iter()
         .map(|c| outcomes_of(&c.ods_code, c.ods_code == "F", c.wave))
         .collect();
@@ -306,52 +310,37 @@ fn every_bound_matches_brute_force_over_every_consistent_dataset() {
     let (mut north, mut me, mut x, mut y, mut csu, mut spread) =
         (new(), new(), new(), new(), new(), new());
     let (mut holds4, mut fails4, mut holds5, mut fails5, mut consistent) = (0, 0, 0, 0, 0u64);
-    let mut idx = [0usize; 6];
-    'all: loop {
-        let pick: Vec<&(u8, Vec<(u8, bool)>)> = (0..6).map(|i| &per[i][idx[i]]).collect();
-        let ok = agrees(&pick);
-        if ok {
-            consistent += 1;
-            let score = |o: &(u8, Vec<(u8, bool)>)| {
-                o.1.iter().map(|r| w.levels[r.0 as usize - 1]).sum::<f64>()
-            };
-            let s: Vec<f64> = pick.iter().map(|o| score(o)).collect();
-            let (mn, mm) = (median(s[..3].to_vec()), median(s[3..].to_vec()));
-            north.add(mn);
-            me.add(mm);
-            let (mx, my) = (
-                s[..3].iter().sum::<f64>() / 3.0,
-                s[3..].iter().sum::<f64>() / 3.0,
-            );
-            x.add(mx);
-            y.add(my);
-            let r5 = crate::stages::headline::ratio(my, mx);
-            csu.add(r5);
-            let (_, _, r4) = crate::stages::headline::median_spread(
-                &[mn, mm, f64::NAN, f64::NAN],
-                &[3, 3, 0, 0],
-            );
-            spread.add(r4);
-            let claim4 = r4.is_finite() && r4 >= 3.0 && mn < mm;
-            if claim4 {
-                holds4 += 1
-            } else {
-                fails4 += 1
-            }
-            if r5.is_finite() && r5 > 30.0 {
-                holds5 += 1
-            } else {
-                fails5 += 1
-            }
+    for idx in consistent_datasets(&per) {
+        let pick: Vec<&Choice> = (0..6).map(|i| &per[i][idx[i]]).collect();
+        consistent += 1;
+        let score =
+            |o: &(u8, Vec<(u8, bool)>)| o.1.iter().map(|r| w.levels[r.0 as usize - 1]).sum::<f64>();
+        let s: Vec<f64> = pick.iter().map(|o| score(o)).collect();
+        let (mn, mm) = (median(s[..3].to_vec()), median(s[3..].to_vec()));
+        north.add(mn);
+        me.add(mm);
+        let (mx, my) = (
+            s[..3].iter().sum::<f64>() / 3.0,
+            s[3..].iter().sum::<f64>() / 3.0,
+        );
+        x.add(mx);
+        y.add(my);
+        let r5 = crate::stages::headline::ratio(my, mx);
+        csu.add(r5);
+        let (_, _, r4) =
+            crate::stages::headline::median_spread(&[mn, mm, f64::NAN, f64::NAN], &[3, 3, 0, 0]);
+        spread.add(r4);
+        let claim4 = r4.is_finite() && r4 >= 3.0 && mn < mm;
+        if claim4 {
+            holds4 += 1
+        } else {
+            fails4 += 1
         }
-        for i in (0..6).rev() {
-            idx[i] += 1;
-            if idx[i] < per[i].len() {
-                continue 'all;
-            }
-            idx[i] = 0;
+        if r5.is_finite() && r5 > 30.0 {
+            holds5 += 1
+        } else {
+            fails5 += 1
         }
-        break;
     }
     assert!(
         consistent > 100,
@@ -420,9 +409,9 @@ fn every_bound_matches_brute_force_over_every_consistent_dataset() {
     }
     assert!(fig(3, "median_ratio").max.exact && fig(4, "csu_ratio").max.exact);
     let status = |h: usize, f: usize| match (h > 0, f > 0) {
-        (true, true) => Record2::Open,
-        (true, false) => Record2::Settled,
-        _ => Record2::RuledOut,
+        (true, true) => RecordStatus::Open,
+        (true, false) => RecordStatus::Settled,
+        _ => RecordStatus::RuledOut,
     };
     assert_eq!(
         b.claims[3].status,
@@ -435,7 +424,7 @@ fn every_bound_matches_brute_force_over_every_consistent_dataset() {
         "claim 5: {holds5} hold, {fails5} fail"
     );
     // Claim 1: 4 of 6 with conditions in every dataset: not 75-85%, so ruled out.
-    assert_eq!(b.claims[0].status, Some(Record2::RuledOut));
+    assert_eq!(b.claims[0].status, Some(RecordStatus::RuledOut));
 }
 
 /// On the shipped data: every dataset the search returns agrees with every published fact
@@ -459,7 +448,7 @@ fn default_data_witnesses_agree_with_every_published_fact() {
             (share.min.value, share.max.value),
             (168.0 / 211.0, 168.0 / 211.0)
         );
-        assert_eq!(b.claims[0].status, Some(Record2::Settled));
+        assert_eq!(b.claims[0].status, Some(RecordStatus::Settled));
         // Claims 2 and 3: a dataset with a significantly negative rank correlation and one
         // with a significantly positive one (so each claim fails somewhere), and one where it
         // holds: open.
@@ -484,7 +473,7 @@ fn default_data_witnesses_agree_with_every_published_fact() {
                     c.claim
                 );
             }
-            assert_eq!(c.status, Some(Record2::Open), "{a:?} {}", c.claim);
+            assert_eq!(c.status, Some(RecordStatus::Open), "{a:?} {}", c.claim);
         }
         for f in b.claims.iter().flat_map(|c| &c.figures) {
             for (end, e) in [("min", &f.min), ("max", &f.max)] {
