@@ -159,6 +159,63 @@ pub fn conditions_frame(conditions: &[Condition]) -> PolarsResult<DataFrame> {
     )
 }
 
+/// The condition rows of a conditions frame (`conditions_frame`, or as ingest produces it) as
+/// records; the frame carries no source.
+pub fn condition_records(frame: &DataFrame) -> PolarsResult<Vec<Condition>> {
+    let codes = crate::columns::strings(frame, "ods_code")?;
+    let criteria = crate::columns::strings(frame, "criterion")?;
+    let levels = frame.column("support_level")?.i32()?;
+    let directions = frame.column("legal_direction")?.bool()?;
+    let reconstructed = frame.column("reconstructed")?.bool()?;
+    Ok(codes
+        .into_iter()
+        .enumerate()
+        .map(|(i, ods_code)| Condition {
+            ods_code,
+            criterion: criteria[i].clone(),
+            support_level: levels.get(i).unwrap_or(0) as u8,
+            legal_direction: directions.get(i).unwrap_or(false),
+            provenance: if reconstructed.get(i).unwrap_or(true) {
+                Provenance::Reconstructed
+            } else {
+                Provenance::Published
+            },
+            source: String::new(),
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod record_tests {
+    use super::*;
+
+    #[test]
+    fn condition_records_read_back_what_conditions_frame_wrote() {
+        let rows = vec![
+            Condition {
+                ods_code: "A".into(),
+                criterion: "3.1.1C".into(),
+                support_level: 4,
+                legal_direction: true,
+                provenance: Provenance::Published,
+                source: String::new(),
+            },
+            Condition {
+                ods_code: "B".into(),
+                criterion: String::new(),
+                support_level: 1,
+                legal_direction: false,
+                provenance: Provenance::Reconstructed,
+                source: String::new(),
+            },
+        ];
+        assert_eq!(
+            condition_records(&conditions_frame(&rows).unwrap()).unwrap(),
+            rows
+        );
+    }
+}
+
 /// (ods_code, evidence): each CCG's evidence class, for the count table.
 pub fn evidence_frame<'a>(
     classes: impl Iterator<Item = (&'a str, Evidence)>,

@@ -370,7 +370,7 @@ fn record_bounds_stage(
     let mut rb = crate::stages::bounds::record_bounds(&ccgs, p, &schemes, opts.compare())?;
     // Fragility on the data analysed (when its waves are known) and on an untuned
     // reconstruction with the default seed.
-    let analysed: Vec<model::Condition> = conditions_of(&inputs.conditions)?;
+    let analysed: Vec<model::Condition> = model::condition_records(&inputs.conditions)?;
     let untuned = crate::stages::reconstruct::reconstruct(
         &ccgs,
         p,
@@ -395,26 +395,6 @@ fn record_bounds_stage(
         &datasets,
     );
     Ok(Some(rb))
-}
-
-/// The condition rows of the frame ingest produces, as records (level and direction are what
-/// fragility needs).
-fn conditions_of(frame: &DataFrame) -> Result<Vec<model::Condition>> {
-    let codes = crate::columns::strings(frame, "ods_code")?;
-    let levels = frame.column("support_level")?.i32()?;
-    let directions = frame.column("legal_direction")?.bool()?;
-    Ok(codes
-        .into_iter()
-        .enumerate()
-        .map(|(i, ods_code)| model::Condition {
-            ods_code,
-            criterion: String::new(),
-            support_level: levels.get(i).unwrap_or(0) as u8,
-            legal_direction: directions.get(i).unwrap_or(false),
-            provenance: model::Provenance::Reconstructed,
-            source: String::new(),
-        })
-        .collect())
 }
 
 /// For each claim, the shares of its CCGs and rows that rest on reconstruction: all CCGs for
