@@ -317,13 +317,17 @@ fn print_run(s: &pipeline::RunSummary) {
         s.reconstructed_ccgs,
         s.n_ccgs
     );
-    for (id, verdict, ours) in &s.claims {
-        let label = match verdict.reason() {
+    for c in &s.claims {
+        let label = match c.verdict.reason() {
             Some(reason) => format!("cannot be assessed: {reason}"),
-            None if verdict.reproduced() => "reproduced".to_string(),
+            None if c.verdict.reproduced() => "reproduced".to_string(),
             None => "NOT reproduced".to_string(),
         };
-        println!("  {id:<24} {label:<14} {ours}");
+        println!("  {:<24} {label:<14} {}", c.id, c.ours);
+        // The second part of the verdict: what every dataset consistent with the record allows.
+        if let Some((status, range)) = &c.record {
+            println!("  {:<24} {status} in the published record: {range}", "");
+        }
     }
 }
 

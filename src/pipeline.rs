@@ -161,11 +161,20 @@ pub struct RunSummary {
     pub warnings: Vec<String>,
     /// How inputs not in UTF-8 CSV were read (encoding, workbook sheet).
     pub notes: Vec<String>,
-    pub claims: Vec<(String, crate::stages::headline::Verdict, String)>,
+    pub claims: Vec<ClaimLine>,
     pub reconstructed_ccgs: usize,
     pub n_ccgs: usize,
     /// Seconds per stage (read, count, …, commit), for the benchmark.
     pub timings: Vec<(String, f64)>,
+}
+
+/// One claim as the terminal shows it: the verdict on the data and what the published record
+/// says (status and range), when it was bounded.
+pub struct ClaimLine {
+    pub id: String,
+    pub verdict: crate::stages::headline::Verdict,
+    pub ours: String,
+    pub record: Option<(String, String)>,
 }
 
 /// Records how long each named stage took.
@@ -212,7 +221,15 @@ pub fn analyse(opts: &AnalyseOptions) -> Result<RunSummary> {
         claims: f
             .claims
             .iter()
-            .map(|c| (c.id.clone(), c.verdict.clone(), c.ours.clone()))
+            .map(|c| ClaimLine {
+                id: c.id.clone(),
+                verdict: c.verdict.clone(),
+                ours: c.ours.clone(),
+                record: c
+                    .published_record
+                    .as_ref()
+                    .map(|r| (r.status.replace('_', " "), r.range.clone())),
+            })
             .collect(),
         reconstructed_ccgs: f.provenance.ccgs_reconstructed,
         n_ccgs: f.provenance.n_ccgs,
