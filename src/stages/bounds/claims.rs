@@ -25,9 +25,11 @@ impl Ctx<'_> {
         (0..self.solver.rec.units.len()).map(f).collect()
     }
 
-    /// Largest t (Max) or smallest t (Min) such that at least q members score >= t (<= t):
-    /// the proved limit, and whether the search met it with a witness at every step.
-    fn order_stat(&self, members: &[usize], q: usize, goal: Goal) -> (f64, bool) {
+    /// Largest t (Max) or smallest t (Min) such that at least q members score >= t (<= t).
+    /// Returns the value a dataset was found to reach and the proved limit (the furthest value
+    /// not proved out of reach); they differ where a probe could neither find a dataset nor
+    /// rule one out.
+    fn order_stat(&self, members: &[usize], q: usize, goal: Goal) -> (f64, f64) {
         let mut cand = self.solver.candidate_scores(members, goal);
         if goal == Goal::Min {
             cand.reverse();
@@ -55,21 +57,32 @@ impl Ctx<'_> {
                 None
             }
         };
-        // cand[0] is always feasible (0 for Max: every score is >= 0; the largest for Min).
+        // Reaching t is monotone in t. cand[0] is always reached (0 for Max: every score is
+        // >= 0; the largest for Min); `out` is the first candidate proved out of reach.
+        let (mut reached, mut out, mut unsure) = (0usize, cand.len(), false);
         let (mut lo, mut hi) = (0usize, cand.len());
-        let mut exact = true;
         while hi - lo > 1 {
             let mid = (lo + hi) / 2;
             match probe(cand[mid]) {
-                Some(true) => lo = mid,
-                Some(false) => hi = mid,
-                None => {
-                    exact = false;
-                    hi = mid;
+                Some(true) => (lo, reached) = (mid, mid),
+                Some(false) => (hi, out) = (mid, mid),
+                None => (hi, unsure) = (mid, true),
+            }
+        }
+        if unsure {
+            // Undecided probes were taken as out of reach to find a dataset; now take them as
+            // reachable to find how far the proof goes.
+            let mut lo = reached;
+            while out - lo > 1 {
+                let mid = (lo + out) / 2;
+                match probe(cand[mid]) {
+                    Some(false) => out = mid,
+                    Some(true) => (lo, reached) = (mid, mid),
+                    None => lo = mid,
                 }
             }
         }
-        (cand[lo], exact)
+        (cand[reached], cand[out - 1])
     }
 
     /// Terms that push a region's median to its extreme, given the order-statistic targets.
@@ -97,23 +110,19 @@ impl Ctx<'_> {
         }
     }
 
-    /// Order-statistic targets of a region's median at its extreme (proved limits).
-    fn median_targets(&self, r: usize, goal: Goal) -> ((f64, f64), bool) {
+    /// Order-statistic targets of a region's median at its extreme (the values reached) and
+    /// the proved limit of the median (the mean of the two order statistics' limits).
+    fn median_targets(&self, r: usize, goal: Goal) -> ((f64, f64), f64) {
         let members = &self.regions[r];
         let m = members.len();
         let (a, b) = middle(m);
-        match goal {
-            Goal::Max => {
-                let (ta, ea) = self.order_stat(members, m - a + 1, Goal::Max);
-                let (tb, eb) = self.order_stat(members, m - b + 1, Goal::Max);
-                ((ta, tb), ea && eb)
-            }
-            Goal::Min => {
-                let (ta, ea) = self.order_stat(members, a, Goal::Min);
-                let (tb, eb) = self.order_stat(members, b, Goal::Min);
-                ((ta, tb), ea && eb)
-            }
-        }
+        let (qa, qb) = match goal {
+            Goal::Max => (m - a + 1, m - b + 1),
+            Goal::Min => (a, b),
+        };
+        let (ta, la) = self.order_stat(members, qa, goal);
+        let (tb, lb) = self.order_stat(members, qb, goal);
+        ((ta, tb), (la + lb) / 2.0)
     }
 
     /// In each region, enough CCGs to hold its median up (m - a + 1 of them, a the lower middle
@@ -314,18 +323,17 @@ fn region_medians(ctx: &Ctx) -> (Vec<Figure>, [Option<RegionEnds>; 4]) {
         if ctx.regions[r].is_empty() {
             continue;
         }
-        let (low_targets, exact_low) = ctx.median_targets(r, Goal::Min);
-        let (high_targets, exact_high) = ctx.median_targets(r, Goal::Max);
-        let end = |goal: Goal, targets: (f64, f64), exact: bool| {
+        let (low_targets, low_limit) = ctx.median_targets(r, Goal::Min);
+        let (high_targets, high_limit) = ctx.median_targets(r, Goal::Max);
+        // Exact when the dataset found meets the proved limit.
+        let end = |goal: Goal, targets: (f64, f64), limit: f64| {
             let sol = ctx.solve_terms(&ctx.terms(ctx.median_terms(r, goal, targets)));
             let value = sol.as_ref().map_or(f64::NAN, |s| ctx.medians_of(s)[r]);
-            let mut e = End::new(value, (targets.0 + targets.1) / 2.0, sol);
-            e.exact &= exact;
-            e
+            End::new(value, limit, sol)
         };
         let (lo, hi) = (
-            end(Goal::Min, low_targets, exact_low),
-            end(Goal::Max, high_targets, exact_high),
+            end(Goal::Min, low_targets, low_limit),
+            end(Goal::Max, high_targets, high_limit),
         );
         ends[r] = Some(RegionEnds {
             low_targets,

@@ -12,6 +12,9 @@ use super::record::{Record, Shape, Status};
 use super::rows::{self, Goal, Profile, Row};
 use crate::io::weights::Weights;
 
+#[cfg(test)]
+pub(crate) mod ilp;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Term {
     /// c times the score.

@@ -3,6 +3,7 @@
 //! that agrees with its published facts, checked here with rules written out independently.
 
 use super::record::{Assumptions, Record};
+use super::search::Term;
 use super::*;
 use crate::io::published::{Aggregate, Outcome, Published};
 use crate::stages::fixtures::ccg;
@@ -394,6 +395,27 @@ fn every_bound_matches_brute_force_over_every_consistent_dataset() {
             f.max.value,
             range.hi
         );
+    }
+    // The integer programme used to check the shipped data's bounds (search::ilp) meets the
+    // brute force here, Midlands and East's totals included: each CSU's highest and lowest sum.
+    let solver = super::search::Solver::new(&rec, &w);
+    for (members, range) in [(0..3, &x), (3..6, &y)] {
+        let sum = |c: f64| {
+            let terms: Vec<Vec<Term>> = (0..6)
+                .map(|u| {
+                    if members.contains(&u) {
+                        vec![Term::Linear(c)]
+                    } else {
+                        vec![]
+                    }
+                })
+                .collect();
+            super::search::ilp::optimum(&solver, &terms, std::time::Duration::from_secs(30))
+                .unwrap()
+                .unwrap()
+        };
+        assert!((sum(1.0) / 3.0 - range.hi).abs() < 1e-9, "{}", sum(1.0));
+        assert!((-sum(-1.0) / 3.0 - range.lo).abs() < 1e-9, "{}", sum(-1.0));
     }
     // The regional medians, the North of England CSU's mean, the largest median ratio and the
     // largest CSU ratio are proved exact here. (The smallest median ratio and Midlands and
