@@ -158,6 +158,7 @@ impl Published {
             ),
             SourceFile::new(LATER_TOTALS, l.totals.iter().map(|x| x.source_url.as_str())),
             SourceFile::new(MERGERS, l.mergers.iter().map(|x| x.source_url.as_str())),
+            SourceFile::new(LATER_GROUPS, l.groups.iter().map(|x| x.source_url.as_str())),
             SourceFile::new(
                 CSU_EVIDENCE,
                 self.csu_evidence_sources.iter().map(String::as_str),
@@ -366,6 +367,7 @@ fn load_csu_evidence(dir: &Path, files: &mut Vec<InputFile>) -> Result<Vec<Strin
 pub const LATER_RATINGS: &str = "later_ratings.csv";
 pub const LATER_TOTALS: &str = "later_rating_totals.csv";
 pub const MERGERS: &str = "ccg_mergers.csv";
+pub const LATER_GROUPS: &str = "later_rating_groups.csv";
 /// The four categories of NHS England's ratings, best first.
 pub const RATINGS: [&str; 4] = ["outstanding", "good", "requires_improvement", "inadequate"];
 
@@ -378,18 +380,72 @@ pub struct LaterRating {
     pub ods_codes: Vec<String>,
     pub rating: String,
     pub special_measures: Option<bool>,
+    /// The rating or its year is read from a source that does not state it directly (a
+    /// "fourth year running", two sources combined, an unlabelled table).
+    pub derived: bool,
     pub source_url: String,
     /// Line in later_ratings.csv (for check-data).
     pub line: u64,
 }
 
-/// A published national total of one rating category in one year (`all`: CCGs rated).
+/// A published national total of one rating category in one year (`all`: CCGs rated;
+/// `outstanding+good`: the two together, where no source splits them).
 #[derive(Debug, Clone)]
 pub struct RatingTotal {
     pub year: String,
     pub rating: String,
     pub total: u32,
+    /// Derived from what a source states (percentages of a known total), not stated.
+    pub derived: bool,
     pub source_url: String,
+    /// Line in later_rating_totals.csv.
+    pub line: u64,
+}
+
+impl RatingTotal {
+    /// The categories it counts (indices into `RATINGS`); empty for `all`.
+    pub fn categories(&self) -> Vec<usize> {
+        self.rating
+            .split('+')
+            .filter_map(|r| RATINGS.iter().position(|x| *x == r))
+            .collect()
+    }
+}
+
+/// How a statement's count binds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    Exactly,
+    AtLeast,
+    AtMost,
+}
+
+/// A published count of CCGs in one rating category within a stated group ("the only CCG in
+/// Greater Manchester rated outstanding"). `ods_codes` is empty when the source does not say
+/// which CCGs the group holds: such a statement is kept for the record but cannot be checked.
+#[derive(Debug, Clone)]
+pub struct GroupStatement {
+    pub year: String,
+    pub rating: String,
+    pub group: String,
+    pub ods_codes: Vec<String>,
+    pub count: u32,
+    pub relation: Relation,
+    pub derived: bool,
+    pub source_url: String,
+    /// Line in later_rating_groups.csv.
+    pub line: u64,
+}
+
+impl GroupStatement {
+    /// The statement's count as an inclusive range.
+    pub fn range(&self) -> (u32, u32) {
+        match self.relation {
+            Relation::Exactly => (self.count, self.count),
+            Relation::AtLeast => (self.count, u32::MAX),
+            Relation::AtMost => (0, self.count),
+        }
+    }
 }
 
 /// A merger of 2013 CCGs into one body, from a date (YYYY-MM-DD).
@@ -406,6 +462,8 @@ pub struct LaterRecord {
     pub ratings: Vec<LaterRating>,
     pub totals: Vec<RatingTotal>,
     pub mergers: Vec<Merger>,
+    /// Published counts within stated groups (`later_rating_groups.csv`, optional).
+    pub groups: Vec<GroupStatement>,
 }
 
 fn codes(cell: &str) -> Vec<String> {
@@ -421,10 +479,16 @@ fn load_later(dir: &Path, files: &mut Vec<InputFile>) -> Result<LaterRecord, Inp
         &dir.join(LATER_RATINGS),
         &Schema {
             required: &["year", "ccg_name", "ods_codes", "rating", "source_url"],
-            optional: &["special_measures", "note"],
+            optional: &["special_measures", "derived", "note"],
             allow_empty: false,
         },
     )?;
+    let flag = |t: &table::Table, row: &table::Row, name: &str| -> Result<bool, InputError> {
+        match t.col(name).map(|c| t.cell(row, c)) {
+            Some(cell) if cell.optional().is_some() => cell.boolean(),
+            _ => Ok(false),
+        }
+    };
     let mut ratings = Vec::new();
     for row in &t.rows {
         let sm = t.col("special_measures").map(|c| t.cell(row, c));
@@ -437,6 +501,7 @@ fn load_later(dir: &Path, files: &mut Vec<InputFile>) -> Result<LaterRecord, Inp
                 Some(cell) if cell.optional().is_some() => Some(cell.boolean()?),
                 _ => None,
             },
+            derived: flag(&t, row, "derived")?,
             source_url: t.cell(row, t.req("source_url")).non_empty()?.to_string(),
             line: row.line,
         });
@@ -446,19 +511,31 @@ fn load_later(dir: &Path, files: &mut Vec<InputFile>) -> Result<LaterRecord, Inp
         &dir.join(LATER_TOTALS),
         &Schema {
             required: &["year", "rating", "total", "source_url"],
-            optional: &["note"],
+            optional: &["derived", "note"],
             allow_empty: false,
         },
     )?;
-    let mut all = RATINGS.to_vec();
-    all.push("all");
     let mut totals = Vec::new();
     for row in &t.rows {
+        let rating = t.cell(row, t.req("rating"));
+        let parts: Vec<&str> = rating.non_empty()?.split('+').collect();
+        let ok = rating.text() == "all"
+            || parts.iter().all(|r| RATINGS.contains(r))
+                && parts.iter().collect::<BTreeSet<_>>().len() == parts.len();
+        if !ok {
+            return Err(rating.error(format!(
+                "expected all, one of {} or several joined by + (outstanding+good); found {:?}",
+                RATINGS.join(" | "),
+                rating.text()
+            )));
+        }
         totals.push(RatingTotal {
             year: t.cell(row, t.req("year")).non_empty()?.to_string(),
-            rating: t.cell(row, t.req("rating")).one_of(&all)?.to_string(),
+            rating: rating.text().to_string(),
             total: t.cell(row, t.req("total")).count()? as u32,
+            derived: flag(&t, row, "derived")?,
             source_url: t.cell(row, t.req("source_url")).text().to_string(),
+            line: row.line,
         });
     }
     let t = read_table(
@@ -487,9 +564,51 @@ fn load_later(dir: &Path, files: &mut Vec<InputFile>) -> Result<LaterRecord, Inp
             source_url: t.cell(row, t.req("source_url")).text().to_string(),
         });
     }
+    let mut groups = Vec::new();
+    if dir.join(LATER_GROUPS).exists() {
+        let t = read_table(
+            files,
+            &dir.join(LATER_GROUPS),
+            &Schema {
+                required: &[
+                    "year",
+                    "rating",
+                    "group",
+                    "ods_codes",
+                    "count",
+                    "relation",
+                    "source_url",
+                    "quote",
+                ],
+                optional: &["derived", "note"],
+                allow_empty: true,
+            },
+        )?;
+        for row in &t.rows {
+            groups.push(GroupStatement {
+                year: t.cell(row, t.req("year")).non_empty()?.to_string(),
+                rating: t.cell(row, t.req("rating")).one_of(&RATINGS)?.to_string(),
+                group: t.cell(row, t.req("group")).non_empty()?.to_string(),
+                ods_codes: codes(t.cell(row, t.req("ods_codes")).text()),
+                count: t.cell(row, t.req("count")).count()? as u32,
+                relation: match t
+                    .cell(row, t.req("relation"))
+                    .one_of(&["exactly", "at_least", "at_most"])?
+                {
+                    "exactly" => Relation::Exactly,
+                    "at_least" => Relation::AtLeast,
+                    _ => Relation::AtMost,
+                },
+                derived: flag(&t, row, "derived")?,
+                source_url: t.cell(row, t.req("source_url")).non_empty()?.to_string(),
+                line: row.line,
+            });
+        }
+    }
     Ok(LaterRecord {
         ratings,
         totals,
         mergers,
+        groups,
     })
 }

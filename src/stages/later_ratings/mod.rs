@@ -4,6 +4,8 @@
 //! A category is analysed only where every CCG in it is named (complete); a CCG formed by a
 //! merger counts once, for the merged body.
 
+pub mod placements;
+
 use crate::columns::{strings, u32_slice};
 use crate::io::published::{LaterRecord, Published, RATINGS};
 use crate::stats;
@@ -349,6 +351,7 @@ mod tests {
             ods_codes: codes.split(';').map(String::from).collect(),
             rating: rating.into(),
             special_measures: None,
+            derived: false,
             source_url: "x".into(),
             line,
         }
@@ -373,7 +376,9 @@ mod tests {
             year: "2015/16".into(),
             rating: rating.into(),
             total,
+            derived: false,
             source_url: "x".into(),
+            line: 0,
         };
         let p = Published {
             dir: "published".into(),
@@ -403,6 +408,7 @@ mod tests {
                     ods_codes: vec!["N2".into(), "N3".into()],
                     source_url: "x".into(),
                 }],
+                groups: vec![],
             },
             csu_evidence_sources: vec![],
             files: vec![],
