@@ -479,9 +479,9 @@ fn check_data_flags_a_hand_broken_later_ratings_file() {
             .count(),
         26
     );
-    text.push_str("2015/16,NHS Darlington CCG,00C,inadequate,,https://example.org/a,\n");
-    text.push_str("2016/17,Nowhere CCG,ZZZ,good,,https://example.org/b,\n");
-    text.push_str("2015/16,NHS Newcastle West CCG,00G,good,,https://example.org/c,\n");
+    text.push_str("2015/16,NHS Darlington CCG,00C,inadequate,,,https://example.org/a,\n");
+    text.push_str("2016/17,Nowhere CCG,ZZZ,good,,,https://example.org/b,\n");
+    text.push_str("2015/16,NHS Newcastle West CCG,00G,good,,,https://example.org/c,\n");
     std::fs::write(&path, text).unwrap();
     let out = run(&["check-data", "--data-dir", dir]);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -508,7 +508,106 @@ fn check_data_flags_a_hand_broken_later_ratings_file() {
             .any(|l| l.contains("2015/16: 00G rated once")),
         "{stdout}"
     );
-    assert_eq!(flagged.len(), 5, "{stdout}"); // 00F, 00G and 00H all counted twice
+    // 27 named inadequate CCGs against 26 published also leave no placement of the rest.
+    assert!(
+        flagged.iter().any(|l| l.contains(
+            "later ratings 2015/16: the named CCGs, totals and group statements fit together"
+        )),
+        "{stdout}"
+    );
+    // 00F, 00G and 00H all counted twice.
+    assert_eq!(flagged.len(), 6, "{stdout}");
+}
+
+/// Group statements that contradict the named rows, or each other through the totals: exit 3
+/// from check-data naming the rows, and warnings (not a stop) in analyse.
+#[test]
+fn check_data_flags_contradictory_later_rating_statements() {
+    let t = inputs_copy();
+    reconstruct(t.path(), 2013, "published-findings");
+    let dir = t.path().to_str().unwrap();
+    let path = t.path().join("published/later_rating_groups.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let data_rows = text.lines().count() - 1;
+    // Greater Manchester had exactly one outstanding CCG in 2015/16 (Salford, named there):
+    // say none.
+    let gm = ";02A;02H,1,exactly,";
+    assert!(text.contains(gm), "the Greater Manchester statement");
+    let mut text = text.replace(gm, ";02A;02H,0,exactly,");
+    // Darlington, Durham Dales and North Durham are named good in 2017/18: "at least one of
+    // them inadequate" cannot hold.
+    text.push_str(
+        "2017/18,inadequate,three named good,00C;00D;00J,1,at_least,,https://example.org/d,q,\n",
+    );
+    // Seven 2017/18 outstanding CCGs are named, of 20: "at least 14 of these 30 unnamed ones"
+    // fits the named rows but not the total (13 left).
+    let named_1718: Vec<String> = records(&t.path().join("published/later_ratings.csv"))
+        .into_iter()
+        .filter(|r| r["year"] == "2017/18")
+        .flat_map(|r| {
+            r["ods_codes"]
+                .split(';')
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let thirty: Vec<String> = records(&t.path().join("ccgs.csv"))
+        .into_iter()
+        .map(|r| r["ods_code"].clone())
+        .filter(|c| !named_1718.contains(c) && !["00W", "01M", "01N"].contains(&c.as_str()))
+        .take(30)
+        .collect();
+    assert_eq!(thirty.len(), 30);
+    text.push_str(&format!(
+        "2017/18,outstanding,thirty unnamed,{},14,at_least,,https://example.org/e,q,\n",
+        thirty.join(";")
+    ));
+    std::fs::write(&path, text).unwrap();
+    let out = run(&["check-data", "--data-dir", dir]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    let flagged: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.ends_with("  MISMATCH"))
+        .collect();
+    let has = |needle: &str| flagged.iter().any(|l| l.contains(needle));
+    assert!(
+        has("later_rating_groups.csv line 2 (2015/16 outstanding") && has("exactly 0"),
+        "{stdout}"
+    );
+    assert!(
+        has(&format!(
+            "later_rating_groups.csv line {} (2017/18 inadequate: three named good)",
+            data_rows + 2
+        )) && has("at least 1"),
+        "{stdout}"
+    );
+    for year in ["2015/16", "2017/18"] {
+        assert!(
+            has(&format!(
+                "later ratings {year}: the named CCGs, totals and group statements fit together"
+            )),
+            "{year}: {stdout}"
+        );
+    }
+    // The thirty-CCG statement fits its own rows; only the year as a whole fails.
+    assert!(!has("thirty unnamed"), "{stdout}");
+    assert_eq!(flagged.len(), 4, "{stdout}");
+    // analyse goes on, with the same rows as warnings.
+    let out = run(&[
+        "analyse",
+        "--data-dir",
+        dir,
+        "--output-dir",
+        t.path().join("out").to_str().unwrap(),
+        "--quiet",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("later_rating_groups.csv line 2") && stderr.contains("fit together"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -5,9 +5,10 @@
 //! merger counts once, for the merged body.
 
 pub mod placements;
+pub mod ranges;
 
 use crate::columns::{strings, u32_slice};
-use crate::io::published::{LaterRecord, Published, RATINGS};
+use crate::io::published::{LaterRecord, Published, Relation, LATER_GROUPS, LATER_TOTALS, RATINGS};
 use crate::stats;
 use polars::prelude::*;
 use serde::Serialize;
@@ -56,13 +57,21 @@ pub struct LaterRatings {
     pub categories: Vec<Category>,
     pub by_region: Vec<RegionRates>,
     pub predictions: Vec<Prediction>,
+    /// Every category, named in full or in part: its exact range over the placements.
+    pub ranges: Vec<ranges::CategoryRange>,
+    /// The 2013 facts against each year's inadequate CCGs, over the placements.
+    pub prediction_ranges: Vec<ranges::PredictionRange>,
+    /// What became of a fully named year's inadequate CCGs a year later.
+    pub persistence: Vec<ranges::Persistence>,
+    /// Statements the placements could not use, and why.
+    pub not_used: Vec<String>,
 }
 
 /// The bodies rated in a year: each 2013 CCG, or the merged CCG it had become by the year's
 /// end (31 March), with its 2013 region (None when a merger crossed regions).
-struct Bodies {
-    of_code: HashMap<String, usize>,
-    region: Vec<Option<usize>>,
+pub(crate) struct Bodies {
+    pub(crate) of_code: HashMap<String, usize>,
+    pub(crate) region: Vec<Option<usize>>,
 }
 
 /// The last day of a rating year ("2015/16" → "2016-03-31"), to compare with merger dates.
@@ -73,7 +82,7 @@ fn year_end(year: &str) -> String {
         .unwrap_or_default()
 }
 
-fn bodies(year: &str, codes: &[String], regions: &[u32], later: &LaterRecord) -> Bodies {
+pub(crate) fn bodies(year: &str, codes: &[String], regions: &[u32], later: &LaterRecord) -> Bodies {
     let end = year_end(year);
     let region_of: HashMap<&str, usize> = codes
         .iter()
@@ -132,10 +141,26 @@ pub fn later_ratings(p: &Published, counts: &DataFrame) -> PolarsResult<Option<L
         by_region.push(region_rates(c, &b, &rated));
         predictions.extend(predict(c, &b, &rated, p));
     }
+    let years: BTreeSet<&str> = later.ratings.iter().map(|r| r.year.as_str()).collect();
+    let models: Vec<(String, ranges::YearModel)> = years
+        .into_iter()
+        .map(|y| (y.to_string(), ranges::year_model(y, &codes, regions, later)))
+        .collect();
+    let ranges = ranges::category_ranges(later, &models);
+    let prediction_ranges = ranges::prediction_ranges(p, &models, &ranges);
+    let persistence = ranges::persistence(&models, &ranges);
+    let not_used = models
+        .iter()
+        .flat_map(|(y, m)| m.year.dropped.iter().map(move |d| format!("{y}: {d}")))
+        .collect();
     Ok(Some(LaterRatings {
         categories,
         by_region,
         predictions,
+        ranges,
+        prediction_ranges,
+        persistence,
+        not_used,
     }))
 }
 
@@ -190,7 +215,7 @@ fn region_rates(c: &Category, b: &Bodies, rated: &BTreeSet<usize>) -> RegionRate
 
 /// The real 2013 facts, each a set of 2013 CCGs: directions at authorisation, and directions
 /// still in force at the May 2014 review.
-fn facts_2013(p: &Published) -> Vec<(String, BTreeSet<String>)> {
+pub(crate) fn facts_2013(p: &Published) -> Vec<(String, BTreeSet<String>)> {
     let directed: BTreeSet<String> = p
         .outcomes
         .iter()
@@ -279,6 +304,23 @@ pub fn checks(
             ));
         }
     }
+    for t in later.totals.iter().filter(|t| t.categories().len() > 1) {
+        let cats = t.categories();
+        let named = later
+            .ratings
+            .iter()
+            .filter(|r| r.year == t.year && cats.iter().any(|&c| RATINGS[c] == r.rating))
+            .count();
+        out.push((
+            format!(
+                "later ratings {} {}: CCGs named (at most the published total)",
+                t.year, t.rating
+            ),
+            t.total.to_string(),
+            named.to_string(),
+            named as u32 <= t.total,
+        ));
+    }
     for r in &later.ratings {
         let unknown: Vec<&str> = r
             .ods_codes
@@ -298,7 +340,24 @@ pub fn checks(
             ));
         }
     }
+    for g in &later.groups {
+        let unknown: Vec<&str> = g
+            .ods_codes
+            .iter()
+            .filter(|c| !known.contains(*c))
+            .map(String::as_str)
+            .collect();
+        if !unknown.is_empty() {
+            out.push((
+                format!("{LATER_GROUPS} line {} ({}): ods_codes", g.line, g.group),
+                "2013 CCGs".into(),
+                format!("unknown {}", unknown.join(";")),
+                false,
+            ));
+        }
+    }
     let years: BTreeSet<&str> = later.ratings.iter().map(|r| r.year.as_str()).collect();
+    out.extend(year_checks(later, known, &years));
     for year in years {
         let mut seen: HashMap<String, Vec<u64>> = HashMap::new();
         for r in later.ratings.iter().filter(|r| r.year == year) {
@@ -333,6 +392,86 @@ pub fn checks(
                 false,
             ));
         }
+    }
+    out
+}
+
+/// Per rating year: the bodies rated against the published count, each group statement
+/// against the named rows, and whether any placement of the unnamed CCGs agrees with every
+/// total and statement at once.
+fn year_checks(
+    later: &LaterRecord,
+    known: &BTreeSet<String>,
+    years: &BTreeSet<&str>,
+) -> Vec<(String, String, String, bool)> {
+    let codes: Vec<String> = known.iter().cloned().collect();
+    let no_regions = vec![0u32; codes.len()];
+    let mut out = vec![];
+    for &year in years {
+        let m = ranges::year_model(year, &codes, &no_regions, later);
+        let rated = m.bodies.region.len();
+        if let Some(all) = later
+            .totals
+            .iter()
+            .find(|t| t.year == year && t.rating == "all")
+        {
+            out.push((
+                format!("later ratings {year}: CCGs rated (2013 CCGs after mergers)"),
+                all.total.to_string(),
+                rated.to_string(),
+                all.total as usize == rated,
+            ));
+        }
+        for g in later
+            .groups
+            .iter()
+            .filter(|g| g.year == year && !g.ods_codes.is_empty())
+        {
+            let members: BTreeSet<usize> = g
+                .ods_codes
+                .iter()
+                .filter_map(|c| m.bodies.of_code.get(c).copied())
+                .collect();
+            let cat = RATINGS.iter().position(|r| *r == g.rating);
+            let named = members
+                .iter()
+                .filter(|&&i| m.year.named[i].is_some() && m.year.named[i] == cat)
+                .count() as u32;
+            let open = members
+                .iter()
+                .filter(|&&i| m.year.named[i].is_none())
+                .count() as u32;
+            let (lo, hi) = g.range();
+            let relation = match g.relation {
+                Relation::Exactly => "exactly",
+                Relation::AtLeast => "at least",
+                Relation::AtMost => "at most",
+            };
+            out.push((
+                format!(
+                    "{LATER_GROUPS} line {} ({year} {}: {})",
+                    g.line,
+                    g.rating.replace('_', " "),
+                    g.group
+                ),
+                format!("{relation} {}", g.count),
+                format!("{named} named so, {open} not named"),
+                named <= hi && named + open >= lo,
+            ));
+        }
+        let fits = m.year.consistent();
+        out.push((
+            format!(
+                "later ratings {year}: the named CCGs, totals and group statements fit together"
+            ),
+            "some placement of the unnamed CCGs".into(),
+            if fits {
+                "some placement".into()
+            } else {
+                format!("none: see the {year} rows of {LATER_TOTALS} and {LATER_GROUPS}")
+            },
+            fits,
+        ));
     }
     out
 }
@@ -440,6 +579,31 @@ mod tests {
         assert_eq!(d.table, [1, 0, 2, 4]);
         assert!((d.fisher_p - 3.0 / 7.0).abs() < 1e-12);
         assert!(d.reading.starts_with("too few to tell"), "{}", d.reading);
+    }
+
+    #[test]
+    fn a_partly_named_category_is_tested_over_every_placement_by_hand() {
+        let (p, ccgs) = fixture();
+        let l = later_ratings(&p, &ccgs).unwrap().unwrap();
+        let out = l
+            .ranges
+            .iter()
+            .find(|c| c.rating == "outstanding")
+            .unwrap();
+        // Outstanding: 2 published, the merged N2;N3 named. Inadequate is complete (M1, S1, S2),
+        // good and requires improvement have no total: the second outstanding CCG is N1, M2 or
+        // L1. North then has 2 of 2 (N1) or 1 of 2; the rest 0 of 5 or 1 of 5.
+        assert_eq!(out.region_range, [(1, 2), (0, 1), (0, 1), (0, 0)]);
+        let t = &out.north_vs_rest;
+        assert_eq!((t.tables, t.a_in, t.b_in), (2, (1, 2), (0, 1)));
+        // Hypergeometric N 7, K 2, n 2: P(0) = 10/21, P(1) = 10/21, P(2) = 1/21. North 2 of 2:
+        // p = 1/21; North 1 of 2: p = 1.
+        assert!((t.p.0 - 1.0 / 21.0).abs() < 1e-12 && (t.p.1 - 1.0).abs() < 1e-12, "{t:?}");
+        assert_eq!(t.status, ranges::Status::Open);
+        // The complete category keeps its single table.
+        let inad = l.ranges.iter().find(|c| c.rating == "inadequate").unwrap();
+        assert_eq!(inad.north_vs_rest.status, ranges::Status::Complete);
+        assert_eq!(inad.north_vs_rest.tables, 1);
     }
 
     #[test]

@@ -35,6 +35,10 @@ pub struct Year {
     pub totals: Vec<(Vec<usize>, u32)>,
     pub rules: Vec<Rule>,
     pub n_cats: usize,
+    /// The rules and totals the network holds (see `usable`), and what it leaves out.
+    use_rules: Vec<usize>,
+    use_totals: Vec<usize>,
+    pub dropped: Vec<String>,
 }
 
 /// Which side of a test an unnamed body is on.
@@ -173,6 +177,25 @@ impl Net {
 }
 
 impl Year {
+    pub fn new(
+        named: Vec<Option<usize>>,
+        totals: Vec<(Vec<usize>, u32)>,
+        rules: Vec<Rule>,
+        n_cats: usize,
+    ) -> Year {
+        let mut y = Year {
+            named,
+            totals,
+            rules,
+            n_cats,
+            use_rules: vec![],
+            use_totals: vec![],
+            dropped: vec![],
+        };
+        (y.use_rules, y.use_totals, y.dropped) = y.usable();
+        y
+    }
+
     /// Named bodies in `cat` among `members`.
     fn named_in(&self, cat: usize, members: impl IntoIterator<Item = usize>) -> u32 {
         members
@@ -184,7 +207,7 @@ impl Year {
     /// The statements the network can hold, and those it cannot (with the reason): a group
     /// overlapping an earlier one in the same category, a total over categories overlapping
     /// an earlier total.
-    pub fn usable(&self) -> (Vec<usize>, Vec<usize>, Vec<String>) {
+    fn usable(&self) -> (Vec<usize>, Vec<usize>, Vec<String>) {
         let (mut rules, mut totals, mut dropped) = (vec![], vec![], vec![]);
         for (i, r) in self.rules.iter().enumerate() {
             let clash = rules.iter().any(|&j: &usize| {
@@ -220,7 +243,7 @@ impl Year {
     /// Whether some placement puts between `a.0` and `a.1` unnamed side-A bodies and between
     /// `b.0` and `b.1` side-B bodies in `cat`.
     pub fn feasible(&self, cat: usize, side: &[Side], a: (u32, u32), b: (u32, u32)) -> bool {
-        let (rules, _, _) = self.usable();
+        let rules = &self.use_rules;
         // Statements on `cat` whose unnamed members lie on both sides are split between them.
         let spanning: Vec<usize> = rules
             .iter()
@@ -302,14 +325,14 @@ impl Year {
         b: (u32, u32),
         split: &[(usize, Side, u32, u32)],
     ) -> bool {
-        let (rules, totals, _) = self.usable();
+        let (rules, totals) = (&self.use_rules, &self.use_totals);
         let mut net = Net::new(2);
         let (source, sink) = (0, 1);
         // Category nodes, and the totals above them.
         let cat_node: Vec<usize> = (0..self.n_cats).map(|_| net.node()).collect();
         let mut single: Vec<Option<u32>> = vec![None; self.n_cats];
         let mut parent: Vec<usize> = vec![sink; self.n_cats];
-        for &t in &totals {
+        for &t in totals {
             let (cats, total) = &self.totals[t];
             let named = cats
                 .iter()
@@ -350,7 +373,7 @@ impl Year {
         // Rule nodes: (category, rule, side) for the tested category, (category, rule) else.
         let mut rule_node: std::collections::HashMap<(usize, usize, usize), usize> =
             Default::default();
-        for &r in &rules {
+        for &r in rules {
             let rule = &self.rules[r];
             let named = self.named_in(rule.cat, rule.members.iter().copied());
             if rule.hi < named {
@@ -432,6 +455,38 @@ impl Year {
         net.feasible(source, sink)
     }
 
+    /// The least and most unnamed side-A bodies some placement puts in `cat` (every count
+    /// between is reached too), or None when no placement agrees with the record.
+    pub fn a_range(&self, cat: usize, side: &[Side]) -> Option<(u32, u32)> {
+        let na = (0..self.named.len())
+            .filter(|&i| self.named[i].is_none() && side[i] == Side::A)
+            .count() as u32;
+        let free = (0, FREE);
+        if !self.feasible(cat, side, (0, na), free) {
+            return None;
+        }
+        let (mut lo, mut hi) = (0, na);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.feasible(cat, side, (0, mid), free) {
+                hi = mid
+            } else {
+                lo = mid + 1
+            }
+        }
+        let least = lo;
+        let (mut lo, mut hi) = (least, na);
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            if self.feasible(cat, side, (mid, na), free) {
+                lo = mid
+            } else {
+                hi = mid - 1
+            }
+        }
+        Some((least, lo))
+    }
+
     /// Every reachable (a, b): a the unnamed side-A bodies placed in `cat`, b the side-B ones.
     /// For each a the reachable b form an interval (a flow polytope's projection has no holes).
     pub fn reach(&self, cat: usize, side: &[Side]) -> Reach {
@@ -440,12 +495,12 @@ impl Year {
                 .filter(|&i| self.named[i].is_none() && side[i] == s)
                 .count() as u32
         };
-        let (na, nb) = (count(Side::A), count(Side::B));
+        let nb = count(Side::B);
         let mut pairs = vec![];
-        for a in 0..=na {
-            if !self.feasible(cat, side, (a, a), (0, nb)) {
-                continue;
-            }
+        let Some((first, last)) = self.a_range(cat, side) else {
+            return Reach { pairs };
+        };
+        for a in first..=last {
             // Least b: the smallest cap still feasible; most b: the largest floor.
             let (mut lo, mut hi) = (0, nb);
             while lo < hi {
@@ -529,10 +584,10 @@ mod tests {
         named[0] = Some(0);
         named[1] = Some(0);
         named[2] = Some(2);
-        Year {
+        Year::new(
             named,
-            totals: vec![(vec![2], 3), (vec![0, 1], 7)],
-            rules: vec![
+            vec![(vec![2], 3), (vec![0, 1], 7)],
+            vec![
                 Rule {
                     cat: 0,
                     members: vec![1, 3, 4, 5],
@@ -546,8 +601,8 @@ mod tests {
                     hi: 1,
                 },
             ],
-            n_cats: 3,
-        }
+            3,
+        )
     }
 
     #[test]
@@ -587,15 +642,18 @@ mod tests {
 
     #[test]
     fn contradictory_statements_leave_no_placement() {
-        let mut y = fixture();
+        let f = fixture();
+        let mut rules = f.rules.clone();
         // Exactly 2 of {1, 3, 4, 5} in category 0 (1 is named there, so one of 3, 4, 5), but
-        // also all three of 3, 4, 5 in category 1.
-        y.rules.push(Rule {
+        // also all three of 3, 4, 5 in category 1 (in place of the fixture's statement on
+        // {6, 7}).
+        rules[1] = Rule {
             cat: 1,
             members: vec![3, 4, 5],
             lo: 3,
             hi: 3,
-        });
+        };
+        let y = Year::new(f.named.clone(), f.totals.clone(), rules, 3);
         assert!(brute(&y, 0, &vec![Side::Neither; 10]).is_empty());
         assert!(!y.consistent());
     }
