@@ -130,34 +130,40 @@ pub fn caption(f: &Findings, file: &str) -> Option<(String, String)> {
         }
         "later_ratings_by_region.png" => {
             let l = f.later_ratings.as_ref()?;
+            let share = |(lo, hi): (usize, usize), of: usize| {
+                if lo == hi {
+                    format!("{lo} of {of}")
+                } else {
+                    format!("{lo} to {hi} of {of}")
+                }
+            };
             let parts: Vec<String> = l
-                .by_region
+                .ranges
                 .iter()
-                .map(|r| {
+                .map(|c| {
                     let shares: Vec<String> = (0..4)
-                        .map(|k| {
-                            format!(
-                                "{} {} of {}",
-                                REGIONS[k], r.in_category[k], r.rated[k]
-                            )
-                        })
+                        .map(|k| format!("{} {}", REGIONS[k], share(c.region_range[k], c.rated[k])))
                         .collect();
                     format!(
-                        "{} {}: {} (North vs the rest {})",
-                        r.year,
-                        r.rating.replace('_', " "),
-                        shares.join(", "),
-                        p_text(r.fisher_p_north_vs_rest)
+                        "{} {}: {}",
+                        c.year,
+                        c.rating.replace('_', " "),
+                        shares.join(", ")
                     )
                 })
                 .collect();
             (
                 format!(
-                    "Grouped bar chart of the share of each region's CCGs in each fully named later \
-                     rating category. {}.",
+                    "Chart of the share of each region's CCGs in each later rating category: a bar \
+                     where every CCG in the category is named, a box spanning every placement of the \
+                     unnamed CCGs where not. {}.",
                     parts.join("; ")
                 ),
-                format!("Published ratings only. {}.", parts.join("; ")),
+                format!(
+                    "Published ratings only; boxes are exact ranges over every placement the \
+                     published totals and group statements allow. {}.",
+                    parts.join("; ")
+                ),
             )
         }
         "bounds.png" => {

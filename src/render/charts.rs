@@ -541,11 +541,28 @@ pub fn grouped_bars(
     series: &[(String, Vec<f64>)],
     note: &str,
 ) -> Result<()> {
+    let exact: Vec<(String, Vec<(f64, f64)>)> = series
+        .iter()
+        .map(|(name, v)| (name.clone(), v.iter().map(|&x| (x, x)).collect()))
+        .collect();
+    range_bars(path, title, y_label, groups, &exact, note)
+}
+
+/// As `grouped_bars`, each value a range: a bar where the range is one value, an open box
+/// from the least to the most where it is not, so a range never passes for a measurement.
+pub fn range_bars(
+    path: &Path,
+    title: &str,
+    y_label: &str,
+    groups: &[String],
+    series: &[(String, Vec<(f64, f64)>)],
+    note: &str,
+) -> Result<()> {
     let n = groups.len().max(1);
     let k = series.len().max(1);
     let top = series
         .iter()
-        .flat_map(|s| s.1.iter().copied())
+        .flat_map(|s| s.1.iter().map(|r| r.1))
         .fold(0.0, f64::max)
         .max(0.01)
         * 1.6; // headroom so the legend sits above the bars
@@ -593,21 +610,45 @@ pub fn grouped_bars(
     for (si, (name, values)) in series.iter().enumerate() {
         let colour = palette[si % palette.len()];
         let x0 = |g: usize| g as f64 + 0.1 + si as f64 * width;
+        let is_bar = |r: &(f64, f64)| (r.1 - r.0).abs() < 1e-12;
         chart
-            .draw_series(values.iter().enumerate().map(|(g, v)| {
-                Rectangle::new([(x0(g), 0.0), (x0(g) + width * 0.92, *v)], colour.filled())
-            }))
+            .draw_series(
+                values
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| is_bar(r))
+                    .map(|(g, r)| {
+                        Rectangle::new([(x0(g), 0.0), (x0(g) + width * 0.92, r.1)], colour.filled())
+                    }),
+            )
             .map_err(err)?
             .label(name.as_str())
             .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], colour.filled()));
+        for (g, r) in values.iter().enumerate().filter(|(_, r)| !is_bar(r)) {
+            let corners = [(x0(g), r.0), (x0(g) + width * 0.92, r.1)];
+            chart
+                .draw_series([
+                    Rectangle::new(corners, colour.mix(0.25).filled()),
+                    Rectangle::new(corners, colour.stroke_width(2)),
+                ])
+                .map_err(err)?;
+        }
+        // Values on bars only: a range's ends are in the caption and the tables (two numbers
+        // per box would overlap their neighbours').
         chart
-            .draw_series(values.iter().enumerate().map(|(g, v)| {
-                Text::new(
-                    format_value(*v),
-                    (x0(g) + width * 0.46, v + top * 0.01),
-                    value_style.clone(),
-                )
-            }))
+            .draw_series(
+                values
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| is_bar(r))
+                    .map(|(g, r)| {
+                        Text::new(
+                            format_value(r.1),
+                            (x0(g) + width * 0.46, r.1 + top * 0.01),
+                            value_style.clone(),
+                        )
+                    }),
+            )
             .map_err(err)?;
     }
     legend(&mut chart, SeriesLabelPosition::UpperRight, 14)?;

@@ -32,7 +32,7 @@ pub fn drawn(f: &Findings, file: &str) -> bool {
         "later_ratings_by_region.png" => f
             .later_ratings
             .as_ref()
-            .is_some_and(|l| !l.by_region.is_empty()),
+            .is_some_and(|l| !l.ranges.is_empty()),
         "area_team_medians.png" => f.area_teams.is_some(),
         "bounds.png" => f.record.is_some(),
         other => CHARTS.contains(&other),
@@ -277,45 +277,53 @@ fn directions(dir: &Path, f: &Findings) -> Result<()> {
     )
 }
 
-/// Share of each region's rated CCGs in each fully named later rating category (published
-/// facts only; drawn only when a category is complete).
+/// Share of each region's rated CCGs in each later rating category (published facts only): a
+/// bar where the category is named in full, the exact range over every placement of the
+/// unnamed CCGs (a box) where it is not.
 fn later_ratings(dir: &Path, f: &Findings) -> Result<()> {
-    let Some(l) = f.later_ratings.as_ref().filter(|l| !l.by_region.is_empty()) else {
+    let Some(l) = f.later_ratings.as_ref().filter(|l| !l.ranges.is_empty()) else {
         return Ok(());
     };
+    let short = |rating: &str| match rating {
+        "outstanding" => "outst.",
+        "good" => "good",
+        "requires_improvement" => "RI",
+        _ => "inad.",
+    };
     let groups: Vec<String> = l
-        .by_region
+        .ranges
         .iter()
-        .map(|r| {
-            let k: usize = r.in_category.iter().sum();
-            format!("{} {} ({k} CCGs)", r.year, r.rating.replace('_', " "))
+        .map(|c| {
+            format!(
+                "{} {}",
+                c.year.get(2..).unwrap_or(&c.year),
+                short(&c.rating)
+            )
         })
         .collect();
-    let series: Vec<(String, Vec<f64>)> = REGIONS
+    let series: Vec<(String, Vec<(f64, f64)>)> = REGIONS
         .iter()
         .enumerate()
         .map(|(ri, name)| {
-            let counts: Vec<String> = l
-                .by_region
-                .iter()
-                .map(|r| format!("{}/{}", r.in_category[ri], r.rated[ri]))
-                .collect();
             (
-                format!("{name} ({})", counts.join(", ")),
-                l.by_region
+                name.to_string(),
+                l.ranges
                     .iter()
-                    .map(|r| 100.0 * r.in_category[ri] as f64 / r.rated[ri].max(1) as f64)
+                    .map(|c| {
+                        let of = |k: usize| 100.0 * k as f64 / c.rated[ri].max(1) as f64;
+                        (of(c.region_range[ri].0), of(c.region_range[ri].1))
+                    })
                     .collect(),
             )
         })
         .collect();
-    charts::grouped_bars(
+    charts::range_bars(
         &dir.join(CHARTS[7]),
-        "NHS England's later ratings: share of each 2013 region's CCGs, fully named categories",
-        "% of the region's rated CCGs (legend: in category / rated)",
+        "NHS England's later ratings: share of each 2013 region's CCGs in each category",
+        "% of the region's rated CCGs (bar: every CCG named; box: every placement of the unnamed)",
         &groups,
         &series,
-        "Source: published facts only (data/published/later_ratings.csv: HSJ and others, a source on every row); no reconstruction involved.",
+        "Source: published facts only (data/published/later_ratings.csv and totals: HSJ and others, a source on every row); no reconstruction involved.",
     )
 }
 

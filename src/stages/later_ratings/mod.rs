@@ -585,11 +585,7 @@ mod tests {
     fn a_partly_named_category_is_tested_over_every_placement_by_hand() {
         let (p, ccgs) = fixture();
         let l = later_ratings(&p, &ccgs).unwrap().unwrap();
-        let out = l
-            .ranges
-            .iter()
-            .find(|c| c.rating == "outstanding")
-            .unwrap();
+        let out = l.ranges.iter().find(|c| c.rating == "outstanding").unwrap();
         // Outstanding: 2 published, the merged N2;N3 named. Inadequate is complete (M1, S1, S2),
         // good and requires improvement have no total: the second outstanding CCG is N1, M2 or
         // L1. North then has 2 of 2 (N1) or 1 of 2; the rest 0 of 5 or 1 of 5.
@@ -598,7 +594,10 @@ mod tests {
         assert_eq!((t.tables, t.a_in, t.b_in), (2, (1, 2), (0, 1)));
         // Hypergeometric N 7, K 2, n 2: P(0) = 10/21, P(1) = 10/21, P(2) = 1/21. North 2 of 2:
         // p = 1/21; North 1 of 2: p = 1.
-        assert!((t.p.0 - 1.0 / 21.0).abs() < 1e-12 && (t.p.1 - 1.0).abs() < 1e-12, "{t:?}");
+        assert!(
+            (t.p.0 - 1.0 / 21.0).abs() < 1e-12 && (t.p.1 - 1.0).abs() < 1e-12,
+            "{t:?}"
+        );
         assert_eq!(t.status, ranges::Status::Open);
         // The complete category keeps its single table.
         let inad = l.ranges.iter().find(|c| c.rating == "inadequate").unwrap();

@@ -194,9 +194,9 @@ fn test_range(reach: &Reach, named: (u64, u64), size: (u64, u64), complete: bool
         _ => Status::Open,
     };
     let word = |r: &Reading| match r {
-        Reading::Higher => "significantly more often",
-        Reading::Lower => "significantly less often",
-        Reading::NotSignificant => "no significant difference",
+        Reading::Higher => "more often (Fisher p < 0.05)",
+        Reading::Lower => "less often (Fisher p < 0.05)",
+        Reading::NotSignificant => "no difference at 5% (Fisher)",
     };
     let conclusion = match status {
         Status::Contradictory => "no placement agrees with the published totals".into(),
