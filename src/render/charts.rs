@@ -611,16 +611,11 @@ pub fn range_bars(
         let colour = palette[si % palette.len()];
         let x0 = |g: usize| g as f64 + 0.1 + si as f64 * width;
         let is_bar = |r: &(f64, f64)| (r.1 - r.0).abs() < 1e-12;
+        let bars = || values.iter().enumerate().filter(|(_, r)| is_bar(r));
         chart
-            .draw_series(
-                values
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, r)| is_bar(r))
-                    .map(|(g, r)| {
-                        Rectangle::new([(x0(g), 0.0), (x0(g) + width * 0.92, r.1)], colour.filled())
-                    }),
-            )
+            .draw_series(bars().map(|(g, r)| {
+                Rectangle::new([(x0(g), 0.0), (x0(g) + width * 0.92, r.1)], colour.filled())
+            }))
             .map_err(err)?
             .label(name.as_str())
             .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], colour.filled()));
@@ -636,19 +631,13 @@ pub fn range_bars(
         // Values on bars only: a range's ends are in the caption and the tables (two numbers
         // per box would overlap their neighbours').
         chart
-            .draw_series(
-                values
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, r)| is_bar(r))
-                    .map(|(g, r)| {
-                        Text::new(
-                            format_value(r.1),
-                            (x0(g) + width * 0.46, r.1 + top * 0.01),
-                            value_style.clone(),
-                        )
-                    }),
-            )
+            .draw_series(bars().map(|(g, r)| {
+                Text::new(
+                    format_value(r.1),
+                    (x0(g) + width * 0.46, r.1 + top * 0.01),
+                    value_style.clone(),
+                )
+            }))
             .map_err(err)?;
     }
     legend(&mut chart, SeriesLabelPosition::UpperRight, 14)?;
