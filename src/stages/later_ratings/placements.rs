@@ -243,216 +243,7 @@ impl Year {
     /// Whether some placement puts between `a.0` and `a.1` unnamed side-A bodies and between
     /// `b.0` and `b.1` side-B bodies in `cat`.
     pub fn feasible(&self, cat: usize, side: &[Side], a: (u32, u32), b: (u32, u32)) -> bool {
-        let rules = &self.use_rules;
-        // Statements on `cat` whose unnamed members lie on both sides are split between them.
-        let spanning: Vec<usize> = rules
-            .iter()
-            .copied()
-            .filter(|&r| {
-                let r = &self.rules[r];
-                r.cat == cat && {
-                    let sides: std::collections::BTreeSet<Side> = r
-                        .members
-                        .iter()
-                        .filter(|&&m| self.named[m].is_none())
-                        .map(|&m| side[m])
-                        .collect();
-                    sides.len() > 1
-                }
-            })
-            .collect();
-        let mut split = vec![];
-        self.try_splits(cat, side, a, b, &spanning, &mut split)
-    }
-
-    fn try_splits(
-        &self,
-        cat: usize,
-        side: &[Side],
-        a: (u32, u32),
-        b: (u32, u32),
-        spanning: &[usize],
-        split: &mut Vec<(usize, Side, u32, u32)>,
-    ) -> bool {
-        let Some((&r, rest)) = spanning.split_first() else {
-            return self.network(cat, side, a, b, split);
-        };
-        let rule = &self.rules[r];
-        let unnamed = |s: Side| {
-            rule.members
-                .iter()
-                .filter(|&&m| self.named[m].is_none() && side[m] == s)
-                .count() as u32
-        };
-        let named = self.named_in(cat, rule.members.iter().copied());
-        let (lo, hi) = (rule.lo.saturating_sub(named), rule.hi.saturating_sub(named));
-        if rule.hi < named {
-            return false;
-        }
-        // Side A takes x of the rule's count, side B y, bodies on neither side the rest.
-        let (na, nb, nn) = (unnamed(Side::A), unnamed(Side::B), unnamed(Side::Neither));
-        for x in 0..=na {
-            for y in 0..=nb {
-                if x + y > hi {
-                    break;
-                }
-                let (rest_lo, rest_hi) = (lo.saturating_sub(x + y), (hi - x - y).min(FREE));
-                if rest_lo > nn {
-                    continue;
-                }
-                let len = split.len();
-                split.extend([
-                    (r, Side::A, x, x),
-                    (r, Side::B, y, y),
-                    (r, Side::Neither, rest_lo, rest_hi),
-                ]);
-                let ok = self.try_splits(cat, side, a, b, rest, split);
-                split.truncate(len);
-                if ok {
-                    return true;
-                }
-            }
-        }
-        false
-    }
-
-    /// The network for fixed bounds; `split` bounds each spanning rule's part on each side.
-    fn network(
-        &self,
-        cat: usize,
-        side: &[Side],
-        a: (u32, u32),
-        b: (u32, u32),
-        split: &[(usize, Side, u32, u32)],
-    ) -> bool {
-        let (rules, totals) = (&self.use_rules, &self.use_totals);
-        let mut net = Net::new(2);
-        let (source, sink) = (0, 1);
-        // Category nodes, and the totals above them.
-        let cat_node: Vec<usize> = (0..self.n_cats).map(|_| net.node()).collect();
-        let mut single: Vec<Option<u32>> = vec![None; self.n_cats];
-        let mut parent: Vec<usize> = vec![sink; self.n_cats];
-        for &t in totals {
-            let (cats, total) = &self.totals[t];
-            let named = cats
-                .iter()
-                .map(|&c| self.named_in(c, 0..self.named.len()))
-                .sum::<u32>();
-            let Some(left) = total.checked_sub(named) else {
-                return false;
-            };
-            if let [c] = cats.as_slice() {
-                if single[*c].is_some_and(|s| s != left) {
-                    return false;
-                }
-                single[*c] = Some(left);
-            } else {
-                let combo = net.node();
-                if !net.edge(combo, sink, left, left) {
-                    return false;
-                }
-                for &c in cats {
-                    parent[c] = combo;
-                }
-            }
-        }
-        for c in 0..self.n_cats {
-            let (lo, hi) = single[c].map_or((0, FREE), |s| (s, s));
-            net.edge(cat_node[c], parent[c], lo, hi);
-        }
-        // The tested category's sides.
-        let side_node: Vec<usize> = (0..3).map(|_| net.node()).collect();
-        net.edge(side_node[0], cat_node[cat], a.0, a.1);
-        net.edge(side_node[1], cat_node[cat], b.0, b.1);
-        net.edge(side_node[2], cat_node[cat], 0, FREE);
-        let side_ix = |s: Side| match s {
-            Side::A => 0,
-            Side::B => 1,
-            Side::Neither => 2,
-        };
-        // Rule nodes: (category, rule, side) for the tested category, (category, rule) else.
-        let mut rule_node: std::collections::HashMap<(usize, usize, usize), usize> =
-            Default::default();
-        for &r in rules {
-            let rule = &self.rules[r];
-            let named = self.named_in(rule.cat, rule.members.iter().copied());
-            if rule.hi < named {
-                return false;
-            }
-            let (lo, hi) = (
-                rule.lo.saturating_sub(named),
-                rule.hi.saturating_sub(named).min(FREE),
-            );
-            if rule.cat == cat {
-                let spanning = split.iter().any(|s| s.0 == r);
-                for s in [Side::A, Side::B, Side::Neither] {
-                    let node = net.node();
-                    rule_node.insert((cat, r, side_ix(s)), node);
-                    let (l, h) = if spanning {
-                        split
-                            .iter()
-                            .find(|x| x.0 == r && x.1 == s)
-                            .map_or((0, FREE), |x| (x.2, x.3.min(FREE)))
-                    } else if rule
-                        .members
-                        .iter()
-                        .any(|&m| self.named[m].is_none() && side[m] == s)
-                    {
-                        (lo, hi)
-                    } else {
-                        (0, 0)
-                    };
-                    if !net.edge(node, side_node[side_ix(s)], l, h) {
-                        return false;
-                    }
-                }
-                if !spanning {
-                    // All unnamed members on one side (or none): that side's node carries the
-                    // rule's bounds, the others nothing; with no unnamed member, lo must be 0.
-                    let any = rule.members.iter().any(|&m| self.named[m].is_none());
-                    if !any && lo > 0 {
-                        return false;
-                    }
-                }
-            } else {
-                let node = net.node();
-                rule_node.insert((rule.cat, r, 0), node);
-                if !net.edge(node, cat_node[rule.cat], lo, hi) {
-                    return false;
-                }
-                if lo > 0 && !rule.members.iter().any(|&m| self.named[m].is_none()) {
-                    return false;
-                }
-            }
-        }
-        // Cells: unnamed bodies alike in side and in the rules holding them.
-        let mut cells: std::collections::BTreeMap<(Side, Vec<usize>), u32> = Default::default();
-        for (i, named) in self.named.iter().enumerate() {
-            if named.is_some() {
-                continue;
-            }
-            let holding: Vec<usize> = rules
-                .iter()
-                .copied()
-                .filter(|&r| self.rules[r].members.contains(&i))
-                .collect();
-            *cells.entry((side[i], holding)).or_default() += 1;
-        }
-        for ((s, holding), size) in cells {
-            let cell = net.node();
-            net.edge(source, cell, size, size);
-            for c in 0..self.n_cats {
-                let r = holding.iter().find(|&&r| self.rules[r].cat == c);
-                let to = match (r, c == cat) {
-                    (Some(&r), true) => rule_node[&(c, r, side_ix(s))],
-                    (Some(&r), false) => rule_node[&(c, r, 0)],
-                    (None, true) => side_node[side_ix(s)],
-                    (None, false) => cat_node[c],
-                };
-                net.edge(cell, to, 0, size);
-            }
-        }
-        net.feasible(source, sink)
+        Query::new(self, cat, side).feasible(a, b)
     }
 
     /// The least and most unnamed side-A bodies some placement puts in `cat` (every count
@@ -462,13 +253,14 @@ impl Year {
             .filter(|&i| self.named[i].is_none() && side[i] == Side::A)
             .count() as u32;
         let free = (0, FREE);
-        if !self.feasible(cat, side, (0, na), free) {
+        let q = Query::new(self, cat, side);
+        if !q.feasible((0, na), free) {
             return None;
         }
         let (mut lo, mut hi) = (0, na);
         while lo < hi {
             let mid = (lo + hi) / 2;
-            if self.feasible(cat, side, (0, mid), free) {
+            if q.feasible((0, mid), free) {
                 hi = mid
             } else {
                 lo = mid + 1
@@ -478,7 +270,7 @@ impl Year {
         let (mut lo, mut hi) = (least, na);
         while lo < hi {
             let mid = (lo + hi).div_ceil(2);
-            if self.feasible(cat, side, (mid, na), free) {
+            if q.feasible((mid, na), free) {
                 lo = mid
             } else {
                 hi = mid - 1
@@ -500,28 +292,21 @@ impl Year {
         let Some((first, last)) = self.a_range(cat, side) else {
             return Reach { pairs };
         };
+        let q = Query::new(self, cat, side);
+        // Every a between the ends is reached (an interval); the b ends move little from one a
+        // to the next, so each search starts from the last one's answer.
+        let (mut least, mut most) = (0, nb);
         for a in first..=last {
             // Least b: the smallest cap still feasible; most b: the largest floor.
-            let (mut lo, mut hi) = (0, nb);
-            while lo < hi {
-                let mid = (lo + hi) / 2;
-                if self.feasible(cat, side, (a, a), (0, mid)) {
-                    hi = mid
-                } else {
-                    lo = mid + 1
-                }
-            }
-            let least = lo;
-            let (mut lo, mut hi) = (least, nb);
-            while lo < hi {
-                let mid = (lo + hi).div_ceil(2);
-                if self.feasible(cat, side, (a, a), (mid, nb)) {
-                    lo = mid
-                } else {
-                    hi = mid - 1
-                }
-            }
-            pairs.push((a, least, lo));
+            least = first_true(|c| q.feasible((a, a), (0, c)), 0, nb, least);
+            most = nb
+                - first_true(
+                    |c| q.feasible((a, a), (nb - c, nb)),
+                    0,
+                    nb - least,
+                    nb - most.max(least),
+                );
+            pairs.push((a, least, most));
         }
         Reach { pairs }
     }
@@ -530,6 +315,275 @@ impl Year {
     pub fn consistent(&self) -> bool {
         let side = vec![Side::Neither; self.named.len()];
         self.feasible(0, &side, (0, FREE), (0, FREE))
+    }
+}
+
+/// The smallest c in [lo, hi] with `f(c)` true, for `f` false then true and true at `hi`,
+/// searched outward from `guess` (a few calls when the answer is near it).
+fn first_true(f: impl Fn(u32) -> bool, lo: u32, hi: u32, guess: u32) -> u32 {
+    let g = guess.clamp(lo, hi);
+    // (false_at, true_at): f(false_at) false (or below lo), f(true_at) true.
+    let (mut below, mut above): (Option<u32>, u32);
+    if f(g) {
+        above = g;
+        below = None;
+        let mut step = 1;
+        while above > lo {
+            let c = above.saturating_sub(step).max(lo);
+            if f(c) {
+                above = c;
+                step *= 2;
+            } else {
+                below = Some(c);
+                break;
+            }
+        }
+    } else {
+        below = Some(g);
+        let mut step = 1;
+        loop {
+            let c = (below.unwrap_or(lo) + step).min(hi);
+            if f(c) {
+                above = c;
+                break;
+            }
+            below = Some(c);
+            step *= 2;
+        }
+    }
+    let Some(mut b) = below else { return above };
+    while above - b > 1 {
+        let mid = b + (above - b) / 2;
+        if f(mid) {
+            above = mid
+        } else {
+            b = mid
+        }
+    }
+    above
+}
+
+/// One test's fixed parts, worked out once: the cells (unnamed bodies alike in side and in the
+/// statements holding them), the statements split between sides, and the named counts.
+struct Query<'a> {
+    y: &'a Year,
+    cat: usize,
+    /// (side, statements holding them, how many).
+    cells: Vec<(Side, Vec<usize>, u32)>,
+    /// Statements on `cat` whose unnamed members lie on more than one side.
+    spanning: Vec<usize>,
+    /// Per statement: named members in its category; unnamed members per side.
+    rule_named: Vec<u32>,
+    rule_unnamed: Vec<[u32; 3]>,
+    /// Named bodies per category.
+    cat_named: Vec<u32>,
+}
+
+fn side_ix(s: Side) -> usize {
+    match s {
+        Side::A => 0,
+        Side::B => 1,
+        Side::Neither => 2,
+    }
+}
+
+impl<'a> Query<'a> {
+    fn new(y: &'a Year, cat: usize, side: &[Side]) -> Query<'a> {
+        let mut cells: std::collections::BTreeMap<(Side, Vec<usize>), u32> = Default::default();
+        for (i, named) in y.named.iter().enumerate() {
+            if named.is_none() {
+                let holding: Vec<usize> = y
+                    .use_rules
+                    .iter()
+                    .copied()
+                    .filter(|&r| y.rules[r].members.contains(&i))
+                    .collect();
+                *cells.entry((side[i], holding)).or_default() += 1;
+            }
+        }
+        let rule_named: Vec<u32> = y
+            .rules
+            .iter()
+            .map(|r| y.named_in(r.cat, r.members.iter().copied()))
+            .collect();
+        let rule_unnamed: Vec<[u32; 3]> = y
+            .rules
+            .iter()
+            .map(|r| {
+                let mut n = [0u32; 3];
+                for &m in r.members.iter().filter(|&&m| y.named[m].is_none()) {
+                    n[side_ix(side[m])] += 1;
+                }
+                n
+            })
+            .collect();
+        let spanning = y
+            .use_rules
+            .iter()
+            .copied()
+            .filter(|&r| {
+                y.rules[r].cat == cat && rule_unnamed[r].iter().filter(|&&n| n > 0).count() > 1
+            })
+            .collect();
+        Query {
+            y,
+            cat,
+            cells: cells.into_iter().map(|((s, h), n)| (s, h, n)).collect(),
+            spanning,
+            rule_named,
+            rule_unnamed,
+            cat_named: (0..y.n_cats)
+                .map(|c| y.named_in(c, 0..y.named.len()))
+                .collect(),
+        }
+    }
+
+    fn feasible(&self, a: (u32, u32), b: (u32, u32)) -> bool {
+        let mut split = vec![];
+        self.try_splits(a, b, &self.spanning, &mut split)
+    }
+
+    /// Each way of dividing the spanning statements' counts between the sides, in turn.
+    fn try_splits(
+        &self,
+        a: (u32, u32),
+        b: (u32, u32),
+        spanning: &[usize],
+        split: &mut Vec<(usize, Side, u32, u32)>,
+    ) -> bool {
+        let Some((&r, rest)) = spanning.split_first() else {
+            return self.network(a, b, split);
+        };
+        let rule = &self.y.rules[r];
+        let named = self.rule_named[r];
+        if rule.hi < named {
+            return false;
+        }
+        let (lo, hi) = (rule.lo.saturating_sub(named), rule.hi - named);
+        // Side A takes x of the statement's count, side B y, bodies on neither side the rest.
+        let [na, nb, nn] = self.rule_unnamed[r];
+        for x in 0..=na {
+            for y in 0..=nb {
+                if x + y > hi {
+                    break;
+                }
+                let (rest_lo, rest_hi) = (lo.saturating_sub(x + y), (hi - x - y).min(FREE));
+                if rest_lo > nn {
+                    continue;
+                }
+                let len = split.len();
+                split.extend([
+                    (r, Side::A, x, x),
+                    (r, Side::B, y, y),
+                    (r, Side::Neither, rest_lo, rest_hi),
+                ]);
+                let ok = self.try_splits(a, b, rest, split);
+                split.truncate(len);
+                if ok {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// The network for fixed bounds; `split` bounds each spanning statement's part per side.
+    fn network(&self, a: (u32, u32), b: (u32, u32), split: &[(usize, Side, u32, u32)]) -> bool {
+        let y = self.y;
+        let cat = self.cat;
+        let mut net = Net::new(2);
+        let (source, sink) = (0, 1);
+        // Category nodes, and the totals above them.
+        let cat_node: Vec<usize> = (0..y.n_cats).map(|_| net.node()).collect();
+        let mut single: Vec<Option<u32>> = vec![None; y.n_cats];
+        let mut parent: Vec<usize> = vec![sink; y.n_cats];
+        for &t in &y.use_totals {
+            let (cats, total) = &y.totals[t];
+            let named = cats.iter().map(|&c| self.cat_named[c]).sum::<u32>();
+            let Some(left) = total.checked_sub(named) else {
+                return false;
+            };
+            if let [c] = cats.as_slice() {
+                if single[*c].is_some_and(|s| s != left) {
+                    return false;
+                }
+                single[*c] = Some(left);
+            } else {
+                let combo = net.node();
+                if !net.edge(combo, sink, left, left) {
+                    return false;
+                }
+                for &c in cats {
+                    parent[c] = combo;
+                }
+            }
+        }
+        for c in 0..y.n_cats {
+            let (lo, hi) = single[c].map_or((0, FREE), |s| (s, s));
+            net.edge(cat_node[c], parent[c], lo, hi);
+        }
+        // The tested category's sides.
+        let side_node: Vec<usize> = (0..3).map(|_| net.node()).collect();
+        net.edge(side_node[0], cat_node[cat], a.0, a.1);
+        net.edge(side_node[1], cat_node[cat], b.0, b.1);
+        net.edge(side_node[2], cat_node[cat], 0, FREE);
+        // Statement nodes: per side for the tested category, one each for the others.
+        let mut rule_node: Vec<[usize; 3]> = vec![[usize::MAX; 3]; y.rules.len()];
+        for &r in &y.use_rules {
+            let rule = &y.rules[r];
+            let named = self.rule_named[r];
+            if rule.hi < named {
+                return false;
+            }
+            let (lo, hi) = (rule.lo.saturating_sub(named), (rule.hi - named).min(FREE));
+            let unnamed = self.rule_unnamed[r];
+            if lo > unnamed.iter().sum::<u32>() {
+                return false;
+            }
+            if rule.cat == cat {
+                let spanning = split.iter().any(|s| s.0 == r);
+                for s in [Side::A, Side::B, Side::Neither] {
+                    let node = net.node();
+                    rule_node[r][side_ix(s)] = node;
+                    // A spanning statement's part on this side as split; otherwise the side
+                    // holding all its unnamed members carries its bounds, the others nothing.
+                    let (l, h) = if spanning {
+                        split
+                            .iter()
+                            .find(|x| x.0 == r && x.1 == s)
+                            .map_or((0, FREE), |x| (x.2, x.3.min(FREE)))
+                    } else if unnamed[side_ix(s)] > 0 {
+                        (lo, hi)
+                    } else {
+                        (0, 0)
+                    };
+                    if !net.edge(node, side_node[side_ix(s)], l, h) {
+                        return false;
+                    }
+                }
+            } else {
+                let node = net.node();
+                rule_node[r][0] = node;
+                if !net.edge(node, cat_node[rule.cat], lo, hi) {
+                    return false;
+                }
+            }
+        }
+        for (s, holding, size) in &self.cells {
+            let cell = net.node();
+            net.edge(source, cell, *size, *size);
+            for (c, &node) in cat_node.iter().enumerate() {
+                let r = holding.iter().find(|&&r| y.rules[r].cat == c);
+                let to = match (r, c == cat) {
+                    (Some(&r), true) => rule_node[r][side_ix(*s)],
+                    (Some(&r), false) => rule_node[r][0],
+                    (None, true) => side_node[side_ix(*s)],
+                    (None, false) => node,
+                };
+                net.edge(cell, to, 0, *size);
+            }
+        }
+        net.feasible(source, sink)
     }
 }
 
@@ -654,7 +708,7 @@ mod tests {
             hi: 3,
         };
         let y = Year::new(f.named.clone(), f.totals.clone(), rules, 3);
-        assert!(brute(&y, 0, &vec![Side::Neither; 10]).is_empty());
+        assert!(brute(&y, 0, &[Side::Neither; 10]).is_empty());
         assert!(!y.consistent());
     }
 }
