@@ -1,9 +1,11 @@
 //! `analyse` as a short list of named stages. Reading inputs and writing outputs happen only at
 //! the two ends; every stage between is a pure function of what came before.
 //!
-//! read → count → score + summarise → headline → significance → bootstrap → robustness →
-//! sensitivity → published-only evidence → findings → charts, tables, findings.md/json,
-//! report.html
+//! read → `compute` (count, check-data, score + summarise, headline, groups, significance,
+//! bootstrap, robustness, confirmed CSUs, sensitivity, the published record's bounds,
+//! published-only evidence, later ratings, area teams, adjusted region effect, decomposition,
+//! CSUs within regions, funnel, provenance, run record, calibration status, claims) →
+//! `write_outputs` (charts, tables, findings.md/json, report.html) → commit
 
 use crate::io::output::Staging;
 use crate::io::published::Published;
@@ -184,6 +186,13 @@ impl Stopwatch {
     pub fn new() -> Self {
         Stopwatch(std::time::Instant::now(), vec![])
     }
+    /// Run one stage and record its time under `name`.
+    pub fn stage<T>(&mut self, name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let out = f();
+        self.lap(name);
+        out
+    }
+
     pub fn lap(&mut self, stage: &str) {
         let now = std::time::Instant::now();
         self.1
@@ -237,120 +246,187 @@ pub fn analyse(opts: &AnalyseOptions) -> Result<RunSummary> {
     })
 }
 
-/// The stages between reading and writing: pure computation from inputs to results.
+/// The stages between reading and writing: pure computation from inputs to results. Each line
+/// is one named, timed stage returning one named value; `Findings` is assembled from those
+/// values alone.
 pub fn compute(
     inputs: &Inputs,
     published: Option<&Published>,
     opts: &AnalyseOptions,
     clock: &mut Stopwatch,
 ) -> Result<Results> {
-    let compare = opts.compare();
-    let w = &inputs.weights;
-    let counts = count_table(
-        &inputs.ccgs,
-        &inputs.condition_counts,
-        inputs.evidence()?.as_ref(),
-    )?;
-    let warnings = match published {
-        Some(p) => mismatches(&counts, inputs, p)?,
-        None => vec![],
-    };
-    clock.lap("count + check-data (polars)");
-    let scored = score_and_summarise(&counts, w)?;
-    clock.lap("score + summarise (polars)");
-    let headline = headline::headline(&scored, compare)?;
-    let groups = groups(&scored.ccgs, compare)?;
-    clock.lap("headline + correlations");
-    let significance = significance(
-        &groups,
-        headline.median_ratio,
-        opts.permutations,
-        opts.seed,
-        &opts.progress,
-    );
-    clock.lap("significance (permutations)");
-    let intervals = bootstrap(&groups, opts.bootstrap, opts.seed, &opts.progress);
-    clock.lap("bootstrap");
-    let robustness = robustness(&counts, w, &headline, compare)?;
-    let confirmed = confirmed_csu_ratio(&counts, w, compare)?;
-    clock.lap("robustness");
-    let sensitivity = sensitivity_stage(inputs, published, opts)?;
-    clock.lap("sensitivity");
-    let record = record_bounds_stage(inputs, published, opts)?;
-    clock.lap(BOUNDS_STAGE);
-    let (published_only, later_ratings) = match published {
-        Some(p) => (
-            Some(published_only::published_only(p, &counts)?),
-            later_ratings::later_ratings(p, &counts)?,
-        ),
-        None => (None, None),
-    };
-    // Every file the run read, published facts included, so a rerun can tell if any changed.
-    let read = inputs
-        .files
-        .iter()
-        .chain(published.iter().flat_map(|p| &p.files));
-    let population = crate::columns::f64_slice(&scored.ccgs, "population")?;
-    let score = crate::columns::f64_slice(&scored.ccgs, "composite_score")?;
-    let mut claims = findings::claims(
-        &headline,
-        &intervals,
-        &robustness,
-        sensitivity.as_ref(),
-        &claim_shares(&counts, compare)?,
-        compare,
-        &significance,
-    );
-    findings::attach_record(&mut claims, record.as_ref());
+    let (compare, w, seed) = (opts.compare(), &inputs.weights, opts.seed);
+    let counts = clock.stage("count", || {
+        Ok(count_table(
+            &inputs.ccgs,
+            &inputs.condition_counts,
+            inputs.evidence()?.as_ref(),
+        )?)
+    })?;
+    let warnings = clock.stage("check-data", || mismatches(&counts, inputs, published))?;
+    let scored = clock.stage("score + summarise", || Ok(score_and_summarise(&counts, w)?))?;
+    let headline = clock.stage("headline", || Ok(headline::headline(&scored, compare)?))?;
+    let groups = clock.stage("groups", || Ok(groups(&scored.ccgs, compare)?))?;
+    let significance = clock.stage("significance (permutations)", || {
+        Ok(significance(
+            &groups,
+            headline.median_ratio,
+            opts.permutations,
+            seed,
+            &opts.progress,
+        ))
+    })?;
+    let intervals = clock.stage("bootstrap", || {
+        Ok(bootstrap(&groups, opts.bootstrap, seed, &opts.progress))
+    })?;
+    let robustness = clock.stage("robustness", || {
+        Ok(robustness(&counts, w, &headline, compare)?)
+    })?;
+    let csu_ratio_confirmed_only = clock.stage("confirmed CSUs", || {
+        Ok(confirmed_csu_ratio(&counts, w, compare)?)
+    })?;
+    let sensitivity = clock.stage("sensitivity", || sensitivity_stage(inputs, published, opts))?;
+    let record = clock.stage(BOUNDS_STAGE, || {
+        record_bounds_stage(inputs, published, opts)
+    })?;
+    let published_only = clock.stage("published-only evidence", || {
+        published
+            .map(|p| published_only::published_only(p, &counts))
+            .transpose()
+            .map_err(Into::into)
+    })?;
+    let later_ratings = clock.stage("later ratings", || {
+        Ok(published
+            .map(|p| later_ratings::later_ratings(p, &counts))
+            .transpose()?
+            .flatten())
+    })?;
+    let area_teams = clock.stage("area teams", || {
+        Ok(area_teams::area_teams(
+            &scored.ccgs,
+            &inputs.area_team_names,
+        )?)
+    })?;
+    let adjusted_region = clock.stage("adjusted region effect", || {
+        Ok(adjusted::adjusted_region(&scored.ccgs)?)
+    })?;
+    let decomposition = clock.stage("decomposition", || {
+        let resamples = decomposition_resamples(opts.bootstrap, scored.ccgs.height());
+        Ok(decomposition::decomposition(&scored.ccgs, resamples, seed)?)
+    })?;
+    let csu_within_region = clock.stage("CSUs within regions", || {
+        let shuffles = csu_permutations(opts.permutations, scored.ccgs.height());
+        Ok(csu_within_region::csu_within_region(
+            &scored.ccgs,
+            shuffles,
+            seed,
+            &opts.progress,
+        )?)
+    })?;
+    let funnel_outside = clock.stage("funnel", || funnel_stage(&scored))?;
+    let provenance = clock.stage("provenance", || {
+        Ok(findings::provenance_summary(
+            &counts,
+            inputs.outcomes.as_deref(),
+        )?)
+    })?;
+    let run = clock.stage("run record", || Ok(run_record(inputs, published, opts)))?;
+    let calibration = clock.stage("calibration status", || {
+        Ok(calibration_status(inputs, published))
+    })?;
+    let claims = clock.stage("claims", || {
+        let shares = claim_shares(&counts, compare)?;
+        let (s, r) = (sensitivity.as_ref(), record.as_ref());
+        let mut claims = findings::claims(
+            &headline,
+            &intervals,
+            &robustness,
+            s,
+            &shares,
+            compare,
+            &significance,
+        );
+        findings::attach_record(&mut claims, r);
+        Ok(claims)
+    })?;
+    let regions = region_rows(&headline, &intervals);
     let findings = Findings {
-        title: "Clinical commissioning groups: a north-south divide? Reproduction and stress test"
-            .into(),
-        provenance: findings::provenance_summary(&counts, inputs.outcomes.as_deref())?,
+        title: TITLE.into(),
+        provenance,
         weights: w.clone(),
         compare_csus: opts.compare.clone(),
         claims,
-        regions: region_rows(&headline, &intervals),
+        regions,
         headline,
         significance,
         intervals,
-        csu_ratio_confirmed_only: confirmed,
-        funnel_outside: funnel::outside(population, score),
+        csu_ratio_confirmed_only,
+        funnel_outside,
         robustness,
-        area_teams: area_teams::area_teams(&scored.ccgs, &inputs.area_team_names)?,
-        adjusted_region: adjusted::adjusted_region(&scored.ccgs)?,
-        calibration: inputs.calibration.clone().map(|r| {
-            let stale = r.inputs_sha256 != crate::io::calibration::input_hashes(read.clone());
-            (r, stale)
-        }),
-        decomposition: decomposition::decomposition(
-            &scored.ccgs,
-            decomposition_resamples(opts.bootstrap, scored.ccgs.height()),
-            opts.seed,
-        )?,
-        csu_within_region: csu_within_region::csu_within_region(
-            &scored.ccgs,
-            csu_permutations(opts.permutations, scored.ccgs.height()),
-            opts.seed,
-            &opts.progress,
-        )?,
+        area_teams,
+        adjusted_region,
+        calibration,
+        decomposition,
+        csu_within_region,
         published_only,
         later_ratings,
         sensitivity,
         record,
-        seed: opts.seed,
-        run: findings::RunRecord {
-            command: opts.command_line(),
-            inputs: read
-                .map(|x| (x.path.display().to_string(), x.sha256.clone()))
-                .collect(),
-            sources: published.map(Published::sources).unwrap_or_default(),
-        },
+        seed,
+        run,
     };
-    clock.lap("findings");
     Ok(Results {
         scored,
         findings,
         warnings,
+    })
+}
+
+const TITLE: &str =
+    "Clinical commissioning groups: a north-south divide? Reproduction and stress test";
+
+/// CCGs outside the funnel plot's limits (score against population).
+fn funnel_stage(scored: &Scored) -> Result<((usize, usize), (usize, usize))> {
+    let population = crate::columns::f64_slice(&scored.ccgs, "population")?;
+    let score = crate::columns::f64_slice(&scored.ccgs, "composite_score")?;
+    Ok(funnel::outside(population, score))
+}
+
+/// The command that reproduces the run, every file it read (published facts included, so a
+/// rerun can tell if any changed) and the sources cited.
+fn run_record(
+    inputs: &Inputs,
+    published: Option<&Published>,
+    opts: &AnalyseOptions,
+) -> findings::RunRecord {
+    findings::RunRecord {
+        command: opts.command_line(),
+        inputs: read_files(inputs, published)
+            .map(|x| (x.path.display().to_string(), x.sha256.clone()))
+            .collect(),
+        sources: published.map(Published::sources).unwrap_or_default(),
+    }
+}
+
+fn read_files<'a>(
+    inputs: &'a Inputs,
+    published: Option<&'a Published>,
+) -> impl Iterator<Item = &'a read::InputFile> + Clone {
+    inputs
+        .files
+        .iter()
+        .chain(published.into_iter().flat_map(|p| &p.files))
+}
+
+/// The recorded calibration run, and whether the inputs it was made from have changed since.
+fn calibration_status(
+    inputs: &Inputs,
+    published: Option<&Published>,
+) -> Option<(crate::io::calibration::CalibrationRecord, bool)> {
+    inputs.calibration.clone().map(|r| {
+        let read = read_files(inputs, published);
+        let stale = r.inputs_sha256 != crate::io::calibration::input_hashes(read);
+        (r, stale)
     })
 }
 
@@ -427,8 +503,9 @@ fn claim_shares(counts: &DataFrame, compare: (&str, &str)) -> Result<[(f64, f64)
     Ok([all, all, all, all, csus])
 }
 
-/// Published facts and aggregates that the data contradict, as warnings.
-fn mismatches(counts: &DataFrame, inputs: &Inputs, p: &Published) -> Result<Vec<String>> {
+/// Published facts and aggregates that the data contradict, as warnings (none without them).
+fn mismatches(counts: &DataFrame, inputs: &Inputs, p: Option<&Published>) -> Result<Vec<String>> {
+    let Some(p) = p else { return Ok(vec![]) };
     Ok(
         data_checks::check(counts, &inputs.conditions, inputs.outcomes.as_deref(), p)?
             .into_iter()
