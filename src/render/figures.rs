@@ -1,43 +1,17 @@
-//! The eight charts of a run: what each shows, taken from the findings and the scored table,
-//! drawn by `charts.rs` into the output directory. Independent charts are drawn on two threads.
+//! What each chart of a run shows (one drawing function per `Chart`), taken from the findings
+//! and the scored table, drawn by `charts.rs` into the output directory.
 
 use crate::columns::{f64_slice, strings};
 use crate::format::{fixed, p_text, times};
 use crate::model::REGIONS;
+use crate::render::chart::Chart;
 use crate::render::charts::{self, Bar};
 use crate::stages::findings::Findings;
 use crate::stages::funnel;
 use crate::stages::score::Scored;
+use crate::stats::Correlation;
 use anyhow::Result;
 use std::path::Path;
-
-/// Every chart file name `draw_all` may write, in drawing order.
-pub const CHARTS: [&str; 10] = [
-    "distribution.png",
-    "region_medians.png",
-    "csu_scores.png",
-    "score_vs_population.png",
-    "score_vs_deprivation.png",
-    "funnel_population.png",
-    "directions_by_region.png",
-    "later_ratings_by_region.png",
-    "area_team_medians.png",
-    "bounds.png",
-];
-
-/// Whether this run draws `file`: three charts need published facts or area teams.
-pub fn drawn(f: &Findings, file: &str) -> bool {
-    match file {
-        "directions_by_region.png" => f.published_only.is_some(),
-        "later_ratings_by_region.png" => f
-            .later_ratings
-            .as_ref()
-            .is_some_and(|l| !l.ranges.is_empty()),
-        "area_team_medians.png" => f.area_teams.is_some(),
-        "bounds.png" => f.record.is_some(),
-        other => CHARTS.contains(&other),
-    }
-}
 
 /// The per-CCG columns the charts plot, in table order.
 struct Points {
@@ -47,31 +21,36 @@ struct Points {
     imd: Vec<f64>,
 }
 
-/// Draw every chart into `dir`.
+/// What several charts share, worked out once: the per-CCG points, the CSU bars, the footer.
+pub struct Context {
+    pts: Points,
+    csu_bars: Vec<Bar>,
+    note: String,
+}
+
+impl Context {
+    pub fn new(f: &Findings, s: &Scored) -> Result<Context> {
+        Ok(Context {
+            pts: Points {
+                score: f64_slice(&s.ccgs, "composite_score")?.to_vec(),
+                region: strings(&s.ccgs, "region")?,
+                population: f64_slice(&s.ccgs, "population")?.to_vec(),
+                imd: f64_slice(&s.ccgs, "imd_score")?.to_vec(),
+            },
+            csu_bars: csu_bars(f, s)?,
+            note: source_note(f),
+        })
+    }
+}
+
+/// Draw every chart this run draws into `dir`: two threads take alternate charts (each chart
+/// is its own file, so order does not matter).
 pub fn draw_all(dir: &Path, f: &Findings, s: &Scored) -> Result<()> {
-    let pts = Points {
-        score: f64_slice(&s.ccgs, "composite_score")?.to_vec(),
-        region: strings(&s.ccgs, "region")?,
-        population: f64_slice(&s.ccgs, "population")?.to_vec(),
-        imd: f64_slice(&s.ccgs, "imd_score")?.to_vec(),
-    };
-    let csu_bars = csu_bars(f, s)?;
-    let note = source_note(f);
-    let jobs: Vec<Box<dyn Fn() -> Result<()> + Sync + '_>> = vec![
-        Box::new(|| distribution(dir, f, &pts, &note)),
-        Box::new(|| region_medians(dir, f, &note)),
-        Box::new(|| csu_scores(dir, f, &csu_bars, &note)),
-        Box::new(|| scatters(dir, f, &pts, &note)),
-        Box::new(|| funnel_plot(dir, f, &pts, &note)),
-        Box::new(|| directions(dir, f)),
-        Box::new(|| later_ratings(dir, f)),
-        Box::new(|| area_team_medians(dir, f, &note)),
-        Box::new(|| bounds(dir, f)),
-    ];
-    // Two threads take alternate charts; each chart is its own file, so order does not matter.
-    let (even, odd): (Vec<_>, Vec<_>) = jobs.iter().enumerate().partition(|(i, _)| i % 2 == 0);
-    let run = |part: Vec<(usize, &Box<dyn Fn() -> Result<()> + Sync + '_>)>| -> Result<()> {
-        part.into_iter().try_for_each(|(_, job)| job())
+    let ctx = Context::new(f, s)?;
+    let even: Vec<Chart> = Chart::ALL.iter().step_by(2).copied().collect();
+    let odd: Vec<Chart> = Chart::ALL.iter().skip(1).step_by(2).copied().collect();
+    let run = |part: Vec<Chart>| -> Result<()> {
+        part.into_iter().try_for_each(|c| c.draw(dir, f, &ctx))
     };
     std::thread::scope(|scope| {
         let other = scope.spawn(|| run(odd));
@@ -101,17 +80,19 @@ fn score_label(f: &Findings) -> String {
     format!("Composite score ({} weights)", f.weights.name)
 }
 
-fn distribution(dir: &Path, f: &Findings, pts: &Points, note: &str) -> Result<()> {
+pub(super) fn distribution(path: &Path, f: &Findings, ctx: &Context) -> Result<()> {
+    let (pts, note) = (&ctx.pts, ctx.note.as_str());
     let dist: Vec<(f64, String)> = pts
         .score
         .iter()
         .copied()
         .zip(pts.region.iter().cloned())
         .collect();
-    charts::distribution(&dir.join(CHARTS[0]), &dist, &score_label(f), note)
+    charts::distribution(path, &dist, &score_label(f), note)
 }
 
-fn region_medians(dir: &Path, f: &Findings, note: &str) -> Result<()> {
+pub(super) fn region_medians(path: &Path, f: &Findings, ctx: &Context) -> Result<()> {
+    let note = ctx.note.as_str();
     let bars: Vec<Bar> = f
         .regions
         .iter()
@@ -126,7 +107,7 @@ fn region_medians(dir: &Path, f: &Findings, note: &str) -> Result<()> {
         })
         .collect();
     charts::labelled_bars(
-        &dir.join(CHARTS[1]),
+        path,
         &format!(
             "Median composite score by NHS CB region: highest {} the lowest",
             times(f.headline.median_ratio)
@@ -175,9 +156,10 @@ fn csu_bars(f: &Findings, s: &Scored) -> Result<Vec<Bar>> {
         .collect())
 }
 
-fn csu_scores(dir: &Path, f: &Findings, bars: &[Bar], note: &str) -> Result<()> {
+pub(super) fn csu_scores(path: &Path, f: &Findings, ctx: &Context) -> Result<()> {
+    let (bars, note) = (&ctx.csu_bars, ctx.note.as_str());
     charts::horizontal_bars(
-        &dir.join(CHARTS[2]),
+        path,
         &format!(
             "Mean composite score by CSU: {} vs {}, {}",
             short_csu(&f.compare_csus.0),
@@ -190,59 +172,67 @@ fn csu_scores(dir: &Path, f: &Findings, bars: &[Bar], note: &str) -> Result<()> 
     )
 }
 
-fn scatters(dir: &Path, f: &Findings, pts: &Points, note: &str) -> Result<()> {
-    let points = |x: &[f64]| -> Vec<(f64, f64, String)> {
-        x.iter()
-            .zip(&pts.score)
-            .zip(&pts.region)
-            .map(|((a, b), c)| (*a, *b, c.clone()))
-            .collect()
-    };
+pub(super) fn score_vs_population(path: &Path, f: &Findings, ctx: &Context) -> Result<()> {
     let h = &f.headline;
-    let y_label = score_label(f);
-    // Score against size, then against deprivation: the same chart, another x.
-    let axes = [
-        (
-            CHARTS[3],
-            "registered population",
-            (&h.size, &h.size_pearson),
-            "Registered population, April-June 2013 (log scale)",
-            true,
-            &pts.population,
-        ),
-        (
-            CHARTS[4],
-            "deprivation",
-            (&h.deprivation, &h.deprivation_pearson),
-            "IMD 2010 score (higher = more deprived)",
-            false,
-            &pts.imd,
-        ),
-    ];
-    for (file, what, (rank, linear), x_label, log_x, x) in axes {
-        charts::scatter(
-            &dir.join(file),
-            &charts::Scatter {
-                title: &format!(
-                    "Score vs {what}: Spearman rho = {} ({}), Pearson r = {}",
-                    fixed(rank.r, 2),
-                    p_text(rank.p_value),
-                    fixed(linear.r, 2)
-                ),
-                x_label,
-                y_label: &y_label,
-                log_x,
-            },
-            &points(x),
-            note,
-        )?;
-    }
-    Ok(())
+    let x_label = "Registered population, April-June 2013 (log scale)";
+    let axis = (
+        "registered population",
+        (&h.size, &h.size_pearson),
+        x_label,
+        true,
+    );
+    scatter(path, f, ctx, axis, &ctx.pts.population)
 }
 
-fn funnel_plot(dir: &Path, f: &Findings, pts: &Points, note: &str) -> Result<()> {
+pub(super) fn score_vs_deprivation(path: &Path, f: &Findings, ctx: &Context) -> Result<()> {
+    let h = &f.headline;
+    let x_label = "IMD 2010 score (higher = more deprived)";
+    let axis = (
+        "deprivation",
+        (&h.deprivation, &h.deprivation_pearson),
+        x_label,
+        false,
+    );
+    scatter(path, f, ctx, axis, &ctx.pts.imd)
+}
+
+/// Score against `x`: (what, (rank, linear correlation), x label, log x).
+fn scatter(
+    path: &Path,
+    f: &Findings,
+    ctx: &Context,
+    (what, (rank, linear), x_label, log_x): (&str, (&Correlation, &Correlation), &str, bool),
+    x: &[f64],
+) -> Result<()> {
+    let pts = &ctx.pts;
+    let points: Vec<(f64, f64, String)> = x
+        .iter()
+        .zip(&pts.score)
+        .zip(&pts.region)
+        .map(|((a, b), c)| (*a, *b, c.clone()))
+        .collect();
+    charts::scatter(
+        path,
+        &charts::Scatter {
+            title: &format!(
+                "Score vs {what}: Spearman rho = {} ({}), Pearson r = {}",
+                fixed(rank.r, 2),
+                p_text(rank.p_value),
+                fixed(linear.r, 2)
+            ),
+            x_label,
+            y_label: &score_label(f),
+            log_x,
+        },
+        &points,
+        &ctx.note,
+    )
+}
+
+pub(super) fn funnel_plot(path: &Path, f: &Findings, ctx: &Context) -> Result<()> {
+    let (pts, note) = (&ctx.pts, ctx.note.as_str());
     charts::funnel(
-        &dir.join(CHARTS[5]),
+        path,
         "Funnel plot: score against CCG size, with control limits",
         "Registered population (log scale)",
         &score_label(f),
@@ -252,7 +242,7 @@ fn funnel_plot(dir: &Path, f: &Findings, pts: &Points, note: &str) -> Result<()>
 }
 
 /// Directions by region at each review (published facts only; drawn only when they exist).
-fn directions(dir: &Path, f: &Findings) -> Result<()> {
+pub(super) fn directions(path: &Path, f: &Findings) -> Result<()> {
     let Some(po) = &f.published_only else {
         return Ok(());
     };
@@ -268,7 +258,7 @@ fn directions(dir: &Path, f: &Findings) -> Result<()> {
         })
         .collect();
     charts::grouped_bars(
-        &dir.join(CHARTS[6]),
+        path,
         "CCGs under legal directions by region, at authorisation and each published review",
         "CCGs under legal directions (named in sources)",
         &groups,
@@ -280,7 +270,7 @@ fn directions(dir: &Path, f: &Findings) -> Result<()> {
 /// Share of each region's rated CCGs in each later rating category (published facts only): a
 /// bar where the category is named in full, the exact range over every placement of the
 /// unnamed CCGs (a box) where it is not.
-fn later_ratings(dir: &Path, f: &Findings) -> Result<()> {
+pub(super) fn later_ratings(path: &Path, f: &Findings) -> Result<()> {
     let Some(l) = f.later_ratings.as_ref().filter(|l| !l.ranges.is_empty()) else {
         return Ok(());
     };
@@ -318,7 +308,7 @@ fn later_ratings(dir: &Path, f: &Findings) -> Result<()> {
         })
         .collect();
     charts::range_bars(
-        &dir.join(CHARTS[7]),
+        path,
         "NHS England's later ratings: share of each 2013 region's CCGs in each category",
         "% of the region's rated CCGs (bar: every CCG named; box: every placement of the unnamed)",
         &groups,
@@ -329,7 +319,7 @@ fn later_ratings(dir: &Path, f: &Findings) -> Result<()> {
 
 /// Each claim's figure over every dataset consistent with the published record (drawn when the
 /// data directory has published facts).
-fn bounds(dir: &Path, f: &Findings) -> Result<()> {
+pub(super) fn bounds(path: &Path, f: &Findings) -> Result<()> {
     let Some(r) = &f.record else { return Ok(()) };
     use crate::stages::bounds::{headline_figure, Assumptions};
     let h = &f.headline;
@@ -378,7 +368,7 @@ fn bounds(dir: &Path, f: &Findings) -> Result<()> {
         })
         .collect();
     charts::ranges(
-        &dir.join(CHARTS[9]),
+        path,
         &format!("Each claim's figure over every dataset consistent with the record ({} weights)", f.weights.name),
         &rows,
         "Source: published facts only (data/published/) and the rules of the authorisation process; each end is attained by a dataset in output/witnesses/. Marks: this run and the untuned reconstructions of the sensitivity stage.",
@@ -386,7 +376,8 @@ fn bounds(dir: &Path, f: &Findings) -> Result<()> {
 }
 
 /// Median score per area team, by region (drawn only when the CCGs carry area teams).
-fn area_team_medians(dir: &Path, f: &Findings, note: &str) -> Result<()> {
+pub(super) fn area_team_medians(path: &Path, f: &Findings, ctx: &Context) -> Result<()> {
+    let note = ctx.note.as_str();
     let Some(a) = &f.area_teams else {
         return Ok(());
     };
@@ -404,7 +395,7 @@ fn area_team_medians(dir: &Path, f: &Findings, note: &str) -> Result<()> {
         })
         .collect();
     charts::horizontal_bars(
-        &dir.join(CHARTS[8]),
+        path,
         &format!(
             "Median score by NHS CB area team: regional ratio {}, from {} to {} leaving one out",
             times(a.regional_ratio),

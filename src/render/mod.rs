@@ -4,6 +4,7 @@
 //! `tables.rs` writes the CSV tables.
 
 pub mod captions;
+pub mod chart;
 pub mod charts;
 pub mod document;
 pub mod figures;

@@ -140,13 +140,10 @@ pub fn record_section(f: &Findings) -> Option<Section> {
             f.weights.name
         )),
     ];
-    if let Some((alt, caption)) = crate::render::captions::caption(f, "bounds.png") {
-        blocks.push(Block::Figure {
-            file: "bounds.png".into(),
-            alt,
-            caption: vec![text(caption)],
-        });
-    }
+    blocks.extend(crate::render::sections::figure(
+        f,
+        crate::render::chart::Chart::Bounds,
+    ));
     for a in Assumptions::ALL {
         let Some(b) = r.bounds.first().and_then(|d| r.of(&d.scheme, a)) else {
             continue;

@@ -3,7 +3,7 @@
 
 use crate::format::{self, approx, ci, fixed, num, p_text, pct, times};
 use crate::model::REGIONS;
-use crate::render::captions;
+use crate::render::chart::Chart;
 use crate::render::document::{
     inlines, link, para, subheading, table, text, Block, Document, Inline, Section,
 };
@@ -43,9 +43,9 @@ fn section(id: &str, title: &str, blocks: Vec<Block>) -> Option<Section> {
 }
 
 /// A chart's block, when the run draws it.
-fn figure(f: &Findings, file: &str) -> Option<Block> {
-    captions::caption(f, file).map(|(alt, caption)| Block::Figure {
-        file: file.into(),
+pub fn figure(f: &Findings, chart: Chart) -> Option<Block> {
+    chart.caption(f).map(|(alt, caption)| Block::Figure {
+        file: chart.file().into(),
         alt,
         // Captions carry names from the data: plain text, never read as markup.
         caption: vec![text(caption)],
@@ -296,8 +296,8 @@ fn p_cell(p: f64) -> String {
 fn regions_section(f: &Findings) -> Option<Section> {
     let mut blocks: Vec<Block> = on_scores(f).into_iter().collect();
     blocks.extend(
-        ["distribution.png", "region_medians.png"]
-            .iter()
+        [Chart::Distribution, Chart::RegionMedians]
+            .into_iter()
             .filter_map(|c| figure(f, c)),
     );
     blocks.push(table(
@@ -523,7 +523,7 @@ fn area_team_part(blocks: &mut Vec<Block>, f: &Findings) {
         " See `area_team_medians.png` and `area_team_summary.csv`.",
     ));
     blocks.push(Block::Paragraph { inlines: para_ });
-    blocks.extend(figure(f, "area_team_medians.png"));
+    blocks.extend(figure(f, Chart::AreaTeamMedians));
     blocks.push(table(
         "area-teams",
         &[
@@ -551,8 +551,8 @@ fn area_team_part(blocks: &mut Vec<Block>, f: &Findings) {
 fn size_section(f: &Findings) -> Option<Section> {
     let mut blocks: Vec<Block> = on_scores(f).into_iter().collect();
     blocks.extend(
-        ["score_vs_population.png", "score_vs_deprivation.png"]
-            .iter()
+        [Chart::ScoreVsPopulation, Chart::ScoreVsDeprivation]
+            .into_iter()
             .filter_map(|c| figure(f, c)),
     );
     blocks.push(para(
@@ -562,7 +562,7 @@ fn size_section(f: &Findings) -> Option<Section> {
          (scores cannot be negative), so no CCG can fall below them.",
     ));
     // The counts outside the limits are in the caption (captions.rs), said once.
-    blocks.extend(figure(f, "funnel_population.png"));
+    blocks.extend(figure(f, Chart::FunnelPopulation));
     section("size", "Size and deprivation", blocks)
 }
 
@@ -594,7 +594,7 @@ fn csu_section(f: &Findings) -> Option<Section> {
     blocks.push(Block::Paragraph {
         inlines: vec![text(text_)],
     });
-    blocks.extend(figure(f, "csu_scores.png"));
+    blocks.extend(figure(f, Chart::CsuScores));
     blocks.push(para(
         "All CSUs: see `csu_summary.csv` and `csu_scores.png`.",
     ));
@@ -709,7 +709,7 @@ fn published_only_section(f: &Findings) -> Option<Section> {
                 })
                 .collect(),
         ));
-        blocks.extend(figure(f, "directions_by_region.png"));
+        blocks.extend(figure(f, Chart::DirectionsByRegion));
     }
     if let Some(c) = &po.conditional_may2014 {
         blocks.push(para(&format!(
@@ -779,7 +779,7 @@ fn later_ratings_section(f: &Findings) -> Option<Section> {
             .collect(),
     ));
     later_by_region(&mut blocks, l);
-    blocks.extend(figure(f, "later_ratings_by_region.png"));
+    blocks.extend(figure(f, Chart::LaterRatingsByRegion));
     later_predictions(&mut blocks, l);
     later_predictions_ranges(&mut blocks, l);
     later_persistence(&mut blocks, l);
