@@ -16,13 +16,16 @@ fn medians(f: &Findings) -> String {
         .join(", ")
 }
 
+/// The regions with the lowest and the highest median.
+fn ends(f: &Findings) -> (&'static str, &'static str) {
+    let h = &f.headline;
+    (REGIONS[h.lowest_region], REGIONS[h.highest_region])
+}
+
 /// `distribution.png`.
 pub(super) fn distribution(f: &Findings) -> Option<(String, String)> {
     let h = &f.headline;
-    let (lowest, highest) = (
-        REGIONS[f.headline.lowest_region],
-        REGIONS[f.headline.highest_region],
-    );
+    let (lowest, highest) = ends(f);
     Some((
         format!(
             "Bar chart: every CCG's composite score, sorted, one bar per CCG coloured by region. \
@@ -47,10 +50,7 @@ pub(super) fn distribution(f: &Findings) -> Option<(String, String)> {
 /// `region_medians.png`.
 pub(super) fn region_medians(f: &Findings) -> Option<(String, String)> {
     let h = &f.headline;
-    let (lowest, highest) = (
-        REGIONS[f.headline.lowest_region],
-        REGIONS[f.headline.highest_region],
-    );
+    let (lowest, highest) = ends(f);
     Some((
         format!(
             "Bar chart of the median composite score per region with 95% intervals: {}.",
