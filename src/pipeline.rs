@@ -458,7 +458,7 @@ fn record_bounds_stage(
     opts: &AnalyseOptions,
 ) -> Result<Option<crate::stages::bounds::RecordBounds>> {
     let Some(p) = published else { return Ok(None) };
-    let schemes = crate::io::weights::Weights::alternatives(&inputs.weights);
+    let schemes = crate::model::weights::Weights::alternatives(&inputs.weights);
     let ccgs = model::ccg_records(&inputs.ccgs)?;
     let mut rb = crate::stages::bounds::record_bounds(&ccgs, p, &schemes, opts.compare())?;
     // Fragility on the data analysed (when its waves are known) and on an untuned

@@ -21,7 +21,7 @@ use std::path::Path;
 /// The four tests' p-values on one reconstruction.
 fn p_values(
     counts: &polars::prelude::DataFrame,
-    w: &crate::io::weights::Weights,
+    w: &crate::model::weights::Weights,
     perms: usize,
     seed: u64,
 ) -> Result<[Option<f64>; 4]> {

@@ -3,8 +3,8 @@
 
 use crate::io::published::Published;
 use crate::io::read::{load_ccg_records, CONDITIONS_FILE, OUTCOMES_FILE, WEIGHTS_FILE};
-use crate::io::weights::Weights;
 use crate::io::write::replace_file;
+use crate::model::weights::Weights;
 use crate::model::Evidence;
 use crate::stages::reconstruct::{reconstruct, Calibration, Reconstruction};
 use anyhow::{Context, Result};

@@ -14,8 +14,8 @@
 
 use crate::error::InputError;
 use crate::io::table::{self, Schema, Table};
-use crate::io::weights::Weights;
 use crate::io::{decode, workbook};
+use crate::model::weights::Weights;
 use crate::model::{
     self, parse_support_level, Ccg, CcgOutcome, Condition, Evidence, Provenance, CSU_BASES, REGIONS,
 };

@@ -2,6 +2,7 @@
 //! its drawing (`figures`) and its caption and alt text (`captions`) are found from here.
 //! Adding a chart: a variant, its line in each match below, a drawing and a caption function.
 
+use crate::render::document::{text, Block};
 use crate::render::{captions, figures};
 use crate::stages::findings::Findings;
 
@@ -81,6 +82,16 @@ impl Chart {
             Chart::AreaTeamMedians => captions::area_team_medians(f),
             Chart::Bounds => captions::bounds(f),
         }
+    }
+
+    /// The chart as a figure of the document (alt text, caption), or None when not drawn.
+    pub fn figure(self, f: &Findings) -> Option<Block> {
+        self.caption(f).map(|(alt, caption)| Block::Figure {
+            file: self.file().into(),
+            alt,
+            // Captions carry names from the data: plain text, never read as markup.
+            caption: vec![text(caption)],
+        })
     }
 
     /// Draw it into `dir` (nothing when the run does not draw it).

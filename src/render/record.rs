@@ -140,10 +140,7 @@ pub fn record_section(f: &Findings) -> Option<Section> {
             f.weights.name
         )),
     ];
-    blocks.extend(crate::render::sections::figure(
-        f,
-        crate::render::chart::Chart::Bounds,
-    ));
+    blocks.extend(crate::render::chart::Chart::Bounds.figure(f));
     for a in Assumptions::ALL {
         let Some(b) = r.bounds.first().and_then(|d| r.of(&d.scheme, a)) else {
             continue;

@@ -43,15 +43,6 @@ fn section(id: &str, title: &str, blocks: Vec<Block>) -> Option<Section> {
 }
 
 /// A chart's block, when the run draws it.
-pub fn figure(f: &Findings, chart: Chart) -> Option<Block> {
-    chart.caption(f).map(|(alt, caption)| Block::Figure {
-        file: chart.file().into(),
-        alt,
-        // Captions carry names from the data: plain text, never read as markup.
-        caption: vec![text(caption)],
-    })
-}
-
 /// A verdict as a badge, with its reason when it cannot be assessed.
 pub fn verdict_cell(v: &Verdict) -> Vec<Inline> {
     let mut cell = vec![verdict_badge(v.label())];
@@ -298,7 +289,7 @@ fn regions_section(f: &Findings) -> Option<Section> {
     blocks.extend(
         [Chart::Distribution, Chart::RegionMedians]
             .into_iter()
-            .filter_map(|c| figure(f, c)),
+            .filter_map(|c| c.figure(f)),
     );
     blocks.push(table(
         "regions",
@@ -523,7 +514,7 @@ fn area_team_part(blocks: &mut Vec<Block>, f: &Findings) {
         " See `area_team_medians.png` and `area_team_summary.csv`.",
     ));
     blocks.push(Block::Paragraph { inlines: para_ });
-    blocks.extend(figure(f, Chart::AreaTeamMedians));
+    blocks.extend(Chart::AreaTeamMedians.figure(f));
     blocks.push(table(
         "area-teams",
         &[
@@ -553,7 +544,7 @@ fn size_section(f: &Findings) -> Option<Section> {
     blocks.extend(
         [Chart::ScoreVsPopulation, Chart::ScoreVsDeprivation]
             .into_iter()
-            .filter_map(|c| figure(f, c)),
+            .filter_map(|c| c.figure(f)),
     );
     blocks.push(para(
         "`funnel_population.png` plots each CCG's score against its registered population with limits that narrow \
@@ -562,7 +553,7 @@ fn size_section(f: &Findings) -> Option<Section> {
          (scores cannot be negative), so no CCG can fall below them.",
     ));
     // The counts outside the limits are in the caption (captions.rs), said once.
-    blocks.extend(figure(f, Chart::FunnelPopulation));
+    blocks.extend(Chart::FunnelPopulation.figure(f));
     section("size", "Size and deprivation", blocks)
 }
 
@@ -594,7 +585,7 @@ fn csu_section(f: &Findings) -> Option<Section> {
     blocks.push(Block::Paragraph {
         inlines: vec![text(text_)],
     });
-    blocks.extend(figure(f, Chart::CsuScores));
+    blocks.extend(Chart::CsuScores.figure(f));
     blocks.push(para(
         "All CSUs: see `csu_summary.csv` and `csu_scores.png`.",
     ));
@@ -709,7 +700,7 @@ fn published_only_section(f: &Findings) -> Option<Section> {
                 })
                 .collect(),
         ));
-        blocks.extend(figure(f, Chart::DirectionsByRegion));
+        blocks.extend(Chart::DirectionsByRegion.figure(f));
     }
     if let Some(c) = &po.conditional_may2014 {
         blocks.push(para(&format!(
@@ -779,7 +770,7 @@ fn later_ratings_section(f: &Findings) -> Option<Section> {
             .collect(),
     ));
     later_by_region(&mut blocks, l);
-    blocks.extend(figure(f, Chart::LaterRatingsByRegion));
+    blocks.extend(Chart::LaterRatingsByRegion.figure(f));
     later_predictions(&mut blocks, l);
     later_predictions_ranges(&mut blocks, l);
     later_persistence(&mut blocks, l);

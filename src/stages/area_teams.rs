@@ -149,7 +149,7 @@ pub fn summary_csv(a: &AreaTeams) -> anyhow::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::weights::Weights;
+    use crate::model::weights::Weights;
     use crate::model::REGIONS;
     use crate::stages::fixtures::{ccg, level_ones, table};
     use crate::stages::score::scored;

@@ -4,7 +4,7 @@
 use crate::format::{approx, num, p_text, pct, times};
 use crate::io::calibration::CalibrationRecord;
 use crate::io::published::SourceFile;
-use crate::io::weights::Weights;
+use crate::model::weights::Weights;
 use crate::model::{CcgOutcome, Evidence, Provenance, REGIONS};
 use crate::stages::adjusted::AdjustedRegion;
 use crate::stages::area_teams::AreaTeams;

@@ -3,7 +3,7 @@
 //! correlations are numeric kernels on the table's columns.
 
 use crate::columns::f64_slice;
-use crate::io::weights::Weights;
+use crate::model::weights::Weights;
 use crate::model::REGIONS;
 use crate::stages::score::{self, Scored};
 use crate::stats::{self, Correlation};

@@ -15,7 +15,7 @@
 
 use crate::error::InputError;
 use crate::io::published::{region_scope, Published};
-use crate::io::weights::Weights;
+use crate::model::weights::Weights;
 use crate::model::{self, Ccg, CcgOutcome, Condition, Evidence, Provenance};
 use crate::stages::{counts, headline};
 use anyhow::{bail, Result};

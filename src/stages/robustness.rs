@@ -1,7 +1,7 @@
 //! Stage 8: do the claims survive other severity weightings, and counting only CCGs whose CSU
 //! a source confirms? Each scheme rescores the same count table.
 
-use crate::io::weights::Weights;
+use crate::model::weights::Weights;
 use crate::stages::headline::{judge, verdicts, Headline, Verdict};
 use polars::prelude::*;
 use serde::Serialize;

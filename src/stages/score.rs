@@ -1,7 +1,7 @@
 //! Stages 3–4: the composite score (level counts times the weight vector) and its summaries by
 //! region and by CSU, as polars expressions over the count table.
 
-use crate::io::weights::Weights;
+use crate::model::weights::Weights;
 use crate::stages::counts::LEVEL_COLUMNS;
 use polars::prelude::*;
 

@@ -3,7 +3,7 @@
 //! judged again: how often it holds is what the published facts alone imply for it.
 
 use crate::io::published::Published;
-use crate::io::weights::Weights;
+use crate::model::weights::Weights;
 use crate::model::Ccg;
 use crate::progress::Progress;
 use crate::stages::headline::{judge, verdicts, Verdict};

@@ -24,7 +24,7 @@ pub struct State {
 /// it may take, a wave unknown): fragility is then not assessed.
 pub fn state(
     rec: &Record,
-    w: &crate::io::weights::Weights,
+    w: &crate::model::weights::Weights,
     conditions: &[Condition],
     outcomes: &[CcgOutcome],
 ) -> Option<State> {
@@ -172,7 +172,7 @@ pub struct FragilityRow {
 /// fit the consistent set are left out.
 pub fn fragility(
     solver: &Solver,
-    w: &crate::io::weights::Weights,
+    w: &crate::model::weights::Weights,
     compare: (&str, &str),
     datasets: &[(String, &[Condition], &[CcgOutcome])],
 ) -> Vec<FragilityRow> {

@@ -19,7 +19,7 @@ pub mod rows;
 pub mod search;
 pub mod witness;
 
-use crate::io::weights::Weights;
+use crate::model::weights::Weights;
 use crate::stages::headline::share_holds;
 use claims::{correlation, csu_ratio, regional_spread, Ctx};
 use record::Status;

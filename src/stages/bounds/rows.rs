@@ -6,7 +6,7 @@
 //! condition present or absent as the class says, enough directions).
 
 use super::record::{Shape, Unit};
-use crate::io::weights::Weights;
+use crate::model::weights::Weights;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Goal {

@@ -10,7 +10,7 @@
 use super::flow::assign_groups;
 use super::record::{Record, Shape, Status};
 use super::rows::{self, Goal, Profile, Row};
-use crate::io::weights::Weights;
+use crate::model::weights::Weights;
 
 #[cfg(test)]
 pub(crate) mod ilp;

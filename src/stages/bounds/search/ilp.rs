@@ -99,7 +99,7 @@ pub(crate) fn optimum(
 mod tests {
     use super::*;
     use crate::io::published::Published;
-    use crate::io::weights::Weights;
+    use crate::model::weights::Weights;
     use crate::model::REGIONS;
     use crate::stages::bounds::{bounds, middle, slug, Assumptions, Figure, Record};
     use crate::stages::headline::{DEFAULT_CSU_A, DEFAULT_CSU_B};

@@ -3,6 +3,8 @@
 //! Bulk data travels as polars frames (see `stages::counts`); these records are for the
 //! row-wise work on 211 CCGs (reconstruction, published facts).
 
+pub mod weights;
+
 use polars::prelude::*;
 
 /// The NHS CB's four regions of 2013, in the order used in every table and chart.
