@@ -42,7 +42,6 @@ fn section(id: &str, title: &str, blocks: Vec<Block>) -> Option<Section> {
     })
 }
 
-/// A chart's block, when the run draws it.
 /// A verdict as a badge, with its reason when it cannot be assessed.
 pub fn verdict_cell(v: &Verdict) -> Vec<Inline> {
     let mut cell = vec![verdict_badge(v.label())];
