@@ -3,7 +3,7 @@
 //! their errors are then located by sheet, row and column of the workbook.
 
 use crate::error::InputError;
-use crate::io::write::CsvText;
+use crate::format::CsvText;
 use calamine::{Data, Reader};
 use std::io::Cursor;
 use std::path::Path;

@@ -2,8 +2,8 @@
 //! figure over every dataset consistent with the published record), the banner's line, and
 //! bounds.csv.
 
+use crate::format::CsvText;
 use crate::format::{approx, num, pct};
-use crate::io::write::CsvText;
 use crate::model::REGIONS;
 use crate::render::document::{para, subheading, table, text, Block, Inline, Section};
 use crate::stages::bounds::{slug, Assumptions, Bounds, Figure, RecordBounds};

@@ -1,8 +1,8 @@
 //! The CSV tables behind the charts: `ccg_scores.csv`, `region_summary.csv`, `csu_summary.csv`
 //! (frames, written as they are) and `robustness.csv`.
 
+use crate::format::CsvText;
 use crate::format::{num, push_num};
-use crate::io::write::CsvText;
 use crate::stages::headline::CLAIMS;
 use crate::stages::robustness::RobustnessRow;
 use polars::prelude::*;
@@ -128,22 +128,6 @@ pub fn robustness_csv(
     w.finish()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn frame_to_csv_quotes_and_formats() {
-        let df =
-            df!("name" => ["a,b", "c"], "x" => [1.5, 2.0], "n" => [3u32, 4], "ok" => [true, false])
-                .unwrap();
-        assert_eq!(
-            frame_csv(&df).unwrap(),
-            "name,x,n,ok\n\"a,b\",1.5,3,true\nc,2,4,false\n"
-        );
-    }
-}
-
 /// conditions.csv and ccg_outcomes.csv as text (the official format plus provenance).
 pub fn reconstruction_csv(
     rec: &crate::stages::reconstruct::Reconstruction,
@@ -183,4 +167,20 @@ pub fn reconstruction_csv(
         ])?;
     }
     Ok((conditions.finish()?, outcomes.finish()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_to_csv_quotes_and_formats() {
+        let df =
+            df!("name" => ["a,b", "c"], "x" => [1.5, 2.0], "n" => [3u32, 4], "ok" => [true, false])
+                .unwrap();
+        assert_eq!(
+            frame_csv(&df).unwrap(),
+            "name,x,n,ok\n\"a,b\",1.5,3,true\nc,2,4,false\n"
+        );
+    }
 }

@@ -121,7 +121,7 @@ pub fn area_teams(
 /// area_team_summary.csv.
 pub fn summary_csv(a: &AreaTeams) -> anyhow::Result<String> {
     use crate::format::num;
-    let mut w = crate::io::write::CsvText::new([
+    let mut w = crate::format::CsvText::new([
         "region",
         "area_team",
         "area_team_name",

@@ -172,7 +172,7 @@ fn permutation_p(
 /// csu_within_region.csv.
 pub fn table_csv(c: &CsuWithinRegion) -> anyhow::Result<String> {
     use crate::format::num;
-    let mut w = crate::io::write::CsvText::new([
+    let mut w = crate::format::CsvText::new([
         "region",
         "csu",
         "n_ccgs",
