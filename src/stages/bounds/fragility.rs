@@ -1,10 +1,12 @@
-//! How fragile a verdict is: does changing a single CCG's outcome, within the published facts,
-//! flip it? A single CCG cannot change its wave, its outcome (fully authorised, conditions,
-//! directed) or its level-III flag without breaking a published count, so a one-CCG change
-//! stays in its class: its conditions and levels (and, outside Midlands and East, its directions)
-//! change, with Midlands and East's totals still met. The search tries every score each CCG can
-//! take in its class, so "one CCG flips it" and "no single CCG does" are both exact (the
-//! fixture test checks this against brute force).
+//! How fragile a verdict is: the fewest CCGs whose outcomes, changed within the published
+//! facts, turn claim 4's or claim 5's verdict, with a set of changes that does and the fewest
+//! proved necessary. A single CCG cannot change its wave, its outcome (fully authorised,
+//! conditions, directed) or its level-III flag without breaking a published count, so a one-CCG
+//! change stays in its class; `single_flip` tries every score each CCG can take there, so "one
+//! CCG turns it" and "no single CCG does" are both exact. Beyond one, `fewest` proves a lower
+//! bound from a relaxed problem (each changed CCG takes any score in a range) and finds changes
+//! that are a consistent dataset; it calls the number exact only when the two meet (the fixture
+//! test checks both against brute force).
 
 use super::record::{Record, Status};
 use super::search::Solver;
@@ -745,22 +747,7 @@ pub fn apply(
         let unit = &rec.units[c.unit];
         let rows = solver.rows_with(c.unit, c.class, c.conditions_to, c.directions, c.to)?;
         conditions.retain(|x| x.ods_code != unit.code);
-        for (i, &(level, directed)) in rows.iter().enumerate() {
-            let fixed = unit.fixed.get(i);
-            let published = fixed.is_some_and(|f| f.level == Some(level));
-            conditions.push(Condition {
-                ods_code: unit.code.clone(),
-                criterion: fixed.map(|f| f.criterion.clone()).unwrap_or_default(),
-                support_level: level,
-                legal_direction: directed,
-                provenance: if published {
-                    crate::model::Provenance::Published
-                } else {
-                    crate::model::Provenance::Reconstructed
-                },
-                source: "fragility".into(),
-            });
-        }
+        conditions.extend(super::witness::condition_rows(unit, &rows, "fragility"));
         let o = outcomes.iter_mut().find(|o| o.ods_code == unit.code)?;
         o.n_conditions = rows.len() as u64;
         o.legal_direction = rows.iter().any(|r| r.1);

@@ -232,22 +232,7 @@ fn one_ccg_flips_a_verdict_exactly_when_brute_force_says_so() {
                     })
                 });
                 // The search, from the same dataset in the official form.
-                let mut conditions = vec![];
-                let mut outcomes = vec![];
-                for (c, o) in ccgs.iter().zip(&pick) {
-                    for &(l, d) in &o.1 {
-                        conditions.push(crate::stages::fixtures::cond(&c.ods_code, l, d, true));
-                    }
-                    outcomes.push(crate::model::CcgOutcome {
-                        ods_code: c.ods_code.clone(),
-                        wave: o.0,
-                        wave_provenance: crate::model::Provenance::Reconstructed,
-                        n_conditions: o.1.len() as u64,
-                        legal_direction: o.1.iter().any(|r| r.1),
-                        evidence: crate::model::Evidence::Reconstructed,
-                        method: String::new(),
-                    });
-                }
+                let (conditions, outcomes) = official(&ccgs, &pick);
                 let st = super::fragility::state(&rec, &w, &conditions, &outcomes)
                     .expect("a consistent dataset fits");
                 let holds = |s: &[f64]| {
