@@ -481,12 +481,25 @@ fn record_bounds_stage(
         .record(crate::stages::bounds::Assumptions::PublishedOnly)
         .clone();
     let solver = crate::stages::bounds::search::Solver::new(&record, &inputs.weights);
-    rb.fragility = crate::stages::bounds::fragility::fragility(
+    // Claims the published record settles or rules out: no consistent dataset turns them.
+    let closed: Vec<&str> = ["regional_median_spread", "csu_ratio"]
+        .into_iter()
+        .filter(|c| {
+            rb.claim(crate::stages::bounds::Assumptions::PublishedOnly, c)
+                .is_some_and(|b| {
+                    b.status
+                        .is_some_and(|s| s != crate::stages::bounds::RecordStatus::Open)
+                })
+        })
+        .collect();
+    let fragility = crate::stages::bounds::fragility::fragility(
         &solver,
         &inputs.weights,
         opts.compare(),
         &datasets,
+        &closed,
     );
+    rb.fragility = fragility;
     Ok(Some(rb))
 }
 

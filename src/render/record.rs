@@ -185,16 +185,54 @@ pub fn record_section(f: &Findings) -> Option<Section> {
     }
     if !r.fragility.is_empty() {
         blocks.push(para(
-            "**How fragile the verdicts are.** Can a single CCG's outcome, changed within the published facts (its wave, \
-             outcome and level-III flag kept, as any one-CCG change must; Midlands and East's totals still met), turn a \
-             verdict the other way? Every score each CCG can take was tried, so \"no single CCG\" is exact:",
+            "**How fragile the verdicts are.** The fewest CCGs whose outcomes, changed within the published facts \
+             (Midlands and East's totals still met; a CCG leaving its wave, outcome or level-III class needs a second \
+             to swap with), turn a verdict the other way, with one set of changes that does, and the fewest proved \
+             necessary. One CCG is tried exhaustively; beyond one, the proof lets every changed CCG take any score open \
+             to it, so \"exact\" means the changes found meet that proof, and otherwise the number found may not be \
+             the fewest:",
         ));
         blocks.push(table(
             "fragility",
-            &["Claim", "Data", "Verdict there", "One CCG turns it"],
+            &[
+                "Claim",
+                "Data",
+                "Verdict there",
+                "Fewest CCGs to turn it",
+                "Changes",
+            ],
             r.fragility
                 .iter()
                 .map(|x| {
+                    let fewest = match (x.changes.len(), x.at_least) {
+                        (_, None) => "none: no consistent dataset turns it".to_string(),
+                        (0, Some(k)) => format!("none found; at least {k}"),
+                        (k, Some(_)) if x.exact => format!("{k} (exact)"),
+                        (k, Some(l)) => {
+                            format!("{k} found; at least {l} proved (not proved fewest)")
+                        }
+                    };
+                    let changes = x
+                        .changes
+                        .iter()
+                        .map(|c| {
+                            if c.from == c.to {
+                                format!(
+                                    "{} {}: {} conditions instead of {}, same score",
+                                    c.ods_code, c.name, c.conditions_to, c.conditions_from
+                                )
+                            } else {
+                                format!(
+                                    "{} {}: score {} instead of {}",
+                                    c.ods_code,
+                                    c.name,
+                                    approx(c.to),
+                                    approx(c.from)
+                                )
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; ");
                     vec![
                         format!("{}. {}", number(&x.claim), claim_short(&x.claim)),
                         x.data.clone(),
@@ -203,16 +241,8 @@ pub fn record_section(f: &Findings) -> Option<Section> {
                         } else {
                             "does not hold".into()
                         },
-                        match &x.flip {
-                            Some(f) => format!(
-                                "yes: {} {}, score {} instead of {}",
-                                f.ods_code,
-                                f.name,
-                                approx(f.to),
-                                approx(f.from)
-                            ),
-                            None => "no single CCG".into(),
-                        },
+                        fewest,
+                        changes,
                     ]
                 })
                 .collect(),

@@ -219,9 +219,9 @@ pub struct RecordBounds {
     pub bounds: Vec<Bounds>,
     #[serde(skip)]
     pub records: Vec<Record>,
-    /// Claims 4 and 5 on the data analysed and on an untuned reconstruction: can one CCG's
-    /// change (within the published facts) flip the verdict? (Published facts only, the run's
-    /// own weights.)
+    /// Claims 4 and 5 on the data analysed and on an untuned reconstruction: the fewest CCGs
+    /// whose change (within the published facts) turns the verdict, and the fewest proved.
+    /// (Published facts only, the run's own weights.)
     pub fragility: Vec<fragility::FragilityRow>,
 }
 

@@ -244,6 +244,27 @@ impl<'a> Solver<'a> {
         Some(v)
     }
 
+    /// Rows CCG `u` can have in class `k` with n conditions, d directions and this score (one
+    /// of the choices `choices_in` lists), or None.
+    pub fn rows_with(&self, u: usize, k: usize, n: u32, d: u32, score: f64) -> Option<Vec<Row>> {
+        let unit = &self.rec.units[u];
+        let o = unit.options.iter().position(|&x| x == k)?;
+        let shape = &self.profiles[self.kind_of[u]][o].0;
+        let directed = self.rec.classes[k].status == Status::Directed;
+        for goal in [Goal::Max, Goal::Min] {
+            let p = self.profile(u, o, goal);
+            let dd = p.exact_d.then_some(d);
+            if p.at(n, dd).is_some_and(|s| (s - score).abs() < 1e-9) {
+                return if n == 0 {
+                    Some(vec![])
+                } else {
+                    rows::rows(unit, shape, directed, self.w, goal, n, dd)
+                };
+            }
+        }
+        None
+    }
+
     fn cached(&self, u: usize, o: usize, goal: Goal) -> &[(u32, u32, f64)] {
         &self.all_choices[self.kind_of[u]][o][usize::from(goal == Goal::Min)]
     }

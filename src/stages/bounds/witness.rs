@@ -1,7 +1,7 @@
 //! A solution of the consistent set as a dataset in the official format (conditions.csv and
 //! ccg_outcomes.csv), and the proof that it is consistent: `check-data`'s checks, all ok.
 
-use super::record::Record;
+use super::record::{Record, Unit};
 use super::search::Solution;
 use crate::io::published::Published;
 use crate::model::{self, CcgOutcome, Condition, Evidence, Provenance};
@@ -20,26 +20,7 @@ pub fn dataset(rec: &Record, sol: &Solution) -> Reconstruction {
     let mut outcomes = vec![];
     for (u, unit) in rec.units.iter().enumerate() {
         let rows = &sol.rows[u];
-        for (i, &(level, directed)) in rows.iter().enumerate() {
-            let fixed = unit.fixed.get(i);
-            let published = fixed.is_some_and(|f| f.level == Some(level));
-            conditions.push(Condition {
-                ods_code: unit.code.clone(),
-                criterion: fixed.map(|f| f.criterion.clone()).unwrap_or_default(),
-                support_level: level,
-                legal_direction: directed,
-                provenance: if published {
-                    Provenance::Published
-                } else {
-                    Provenance::Reconstructed
-                },
-                source: if published {
-                    "published (data/published/itemised_conditions.csv)".into()
-                } else {
-                    ROW_SOURCE.into()
-                },
-            });
-        }
+        conditions.extend(condition_rows(unit, rows, ROW_SOURCE));
         let count_published = unit.count.is_some();
         outcomes.push(CcgOutcome {
             ods_code: unit.code.clone(),
@@ -64,6 +45,34 @@ pub fn dataset(rec: &Record, sol: &Solution) -> Reconstruction {
         outcomes,
         attempts: 0,
     }
+}
+
+/// A CCG's rows as conditions, its published rows (criterion and level) first; rows not
+/// published carry `source`.
+pub fn condition_rows(unit: &Unit, rows: &[(u8, bool)], source: &str) -> Vec<Condition> {
+    rows.iter()
+        .enumerate()
+        .map(|(i, &(level, directed))| {
+            let fixed = unit.fixed.get(i);
+            let published = fixed.is_some_and(|f| f.level == Some(level));
+            Condition {
+                ods_code: unit.code.clone(),
+                criterion: fixed.map(|f| f.criterion.clone()).unwrap_or_default(),
+                support_level: level,
+                legal_direction: directed,
+                provenance: if published {
+                    Provenance::Published
+                } else {
+                    Provenance::Reconstructed
+                },
+                source: if published {
+                    "published (data/published/itemised_conditions.csv)".into()
+                } else {
+                    source.into()
+                },
+            }
+        })
+        .collect()
 }
 
 /// The count table of a dataset, and the published facts it contradicts (none for a witness).
