@@ -7,6 +7,7 @@ pub mod bench;
 pub mod calibration;
 pub mod check_data;
 pub mod reconstruct;
+pub mod rerun;
 pub mod synth;
 
 use clap::{Parser, Subcommand};
@@ -40,6 +41,9 @@ enum Command {
     Calibration(calibration::Args),
     /// Compare the data with every published fact and aggregate (exit 3 on any mismatch).
     CheckData(check_data::Args),
+    /// Re-run `analyse` if its inputs changed since the last successful run (for cron: one run
+    /// at a time, a log, silent unless a run fails or changes a claim's verdict or figure).
+    Rerun(rerun::Args),
 }
 
 /// Run the parsed command; the exit code on success (check-data reports mismatches by code).
@@ -51,6 +55,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Bench(args) => bench::run(args),
         Command::Calibration(args) => calibration::run(args),
         Command::CheckData(args) => check_data::run(args),
+        Command::Rerun(args) => rerun::run(args),
     }
 }
 
