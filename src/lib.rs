@@ -6,7 +6,7 @@
 //! - `stages/`: the pure stages of `analyse` (count, score, headline, tests, resampling,
 //!   robustness, sensitivity, findings) and the seeded reconstruction;
 //! - `render/`: the report as one document (findings.md, report.html), charts, CSV tables;
-//! - `commands/`: reconstruct, check-data, bench, synth;
+//! - `commands/`: reconstruct, check-data, bench, synth, calibration, and what `rerun` decides;
 //! - `pipeline.rs`: `analyse` as a list of named stages.
 
 pub mod columns;
