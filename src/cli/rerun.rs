@@ -172,31 +172,10 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         paths.root.display()
     ));
     watch_signals(&log);
-    let mut line = vec![
-        "ccg-divide analyse".into(),
-        "--data-dir".into(),
-        paths.data.display().to_string(),
-        "--output-dir".into(),
-        paths.output.display().to_string(),
-    ];
-    if let Some(w) = &paths.weights {
-        line.extend(["--weights".into(), w.display().to_string()]);
-    }
-    line.extend(args.analyse_args.iter().cloned());
+    let line = analyse_line(&paths, &args.analyse_args);
     let analyse_args = match AnalyseLine::try_parse_from(&line) {
         Ok(a) => a.args,
-        Err(e) => {
-            for l in e.to_string().lines().filter(|l| !l.trim().is_empty()) {
-                log.raw(l);
-            }
-            if !e.use_stderr() {
-                print!("{e}");
-                return Ok(log.finish(exit::OK, "ok", ""));
-            }
-            let detail = e.to_string().lines().next().unwrap_or_default().to_string();
-            log.line(&format!("analyse arguments refused: {detail}"));
-            return Ok(log.finish(exit::USAGE, "failed", &detail));
-        }
+        Err(e) => return Ok(refused(&log, &e)),
     };
 
     let _lock = match take_lock(&log, &paths.lock, args.no_wait) {
@@ -218,10 +197,53 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
 
     let previous = read_json(&paths.output.join(FINDINGS));
     log.line(&format!("running: {}", line.join(" ")));
+    let (code, detail) = analyse_logged(&log, &analyse_args);
+    if code != exit::OK {
+        return Ok(log.finish(code, "failed", &detail));
+    }
+    if let (Some(before), Some(after)) = (previous, read_json(&paths.output.join(FINDINGS))) {
+        news(&log, &paths.output, &before, &after);
+    }
+    Ok(log.finish(exit::OK, "ok", ""))
+}
+
+/// `analyse`'s command line: the paths, then the arguments given after `--`.
+fn analyse_line(paths: &Paths, extra: &[String]) -> Vec<String> {
+    let mut line = vec![
+        "ccg-divide analyse".into(),
+        "--data-dir".into(),
+        paths.data.display().to_string(),
+        "--output-dir".into(),
+        paths.output.display().to_string(),
+    ];
+    if let Some(w) = &paths.weights {
+        line.extend(["--weights".into(), w.display().to_string()]);
+    }
+    line.extend(extra.iter().cloned());
+    line
+}
+
+/// Arguments analyse refuses (a usage error, exit 2; `-- --help` prints its help): logged.
+fn refused(log: &Log, e: &clap::Error) -> i32 {
+    for l in e.to_string().lines().filter(|l| !l.trim().is_empty()) {
+        log.raw(l);
+    }
+    if !e.use_stderr() {
+        print!("{e}");
+        return log.finish(exit::OK, "ok", "");
+    }
+    let detail = e.to_string().lines().next().unwrap_or_default().to_string();
+    log.line(&format!("analyse arguments refused: {detail}"));
+    log.finish(exit::USAGE, "failed", &detail)
+}
+
+/// Run analyse in-process, its summary (or error) into the log between markers; the exit code
+/// and, on failure, the error's first line.
+fn analyse_logged(log: &Log, args: &analyse::Args) -> (i32, String) {
     let pid = std::process::id();
     log.raw(&format!("----- analyse output (pid {pid}) -----"));
     let started = Instant::now();
-    let (code, detail) = match pipeline::analyse(&analyse_args.options(false)) {
+    let (code, detail) = match pipeline::analyse(&args.options(false)) {
         Ok(s) => {
             for l in analyse::summary(&s) {
                 let (Line::Out(l) | Line::Err(l)) = l;
@@ -245,13 +267,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         "analyse exited with status {code} after {}s",
         started.elapsed().as_secs()
     ));
-    if code != exit::OK {
-        return Ok(log.finish(code, "failed", &detail));
-    }
-    if let (Some(before), Some(after)) = (previous, read_json(&paths.output.join(FINDINGS))) {
-        news(&log, &paths.output, &before, &after);
-    }
-    Ok(log.finish(exit::OK, "ok", ""))
+    (code, detail)
 }
 
 /// Log and write what changed in the findings; one line on stderr if anything did.
