@@ -12,7 +12,7 @@ use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ccg-divide");
 
-use common::{fixture, workspace};
+use common::{fixture, workspace, write_workbook};
 
 fn analyse(data: &Path, out: &Path) -> Output {
     Command::new(BIN)
@@ -165,38 +165,6 @@ fn windows_1252_and_utf16_read_the_same_as_utf8_and_say_so() {
     );
     let scores = std::fs::read_to_string(other.join("ccg_scores.csv")).unwrap();
     assert!(scores.contains("St Helen\u{2019}s CCG"), "{scores}");
-}
-
-/// The fixture's CSV files as an Excel workbook each (numbers as numbers).
-fn write_workbook(csv: &Path, xlsx: &Path, sheet: &str) {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let ws = book.add_worksheet();
-    ws.set_name(sheet).unwrap();
-    let mut r = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_path(csv)
-        .unwrap();
-    let numeric = ["population", "imd_score", "wave", "support_level"];
-    let mut header: Vec<String> = vec![];
-    for (i, rec) in r.records().enumerate() {
-        let rec = rec.unwrap();
-        if i == 0 {
-            header = rec.iter().map(String::from).collect();
-        }
-        for (j, cell) in rec.iter().enumerate() {
-            let (row, col) = (i as u32, j as u16);
-            match cell.parse::<f64>() {
-                Ok(x) if i > 0 && numeric.contains(&header[j].as_str()) => {
-                    ws.write_number(row, col, x).unwrap();
-                }
-                _ if cell.is_empty() => {}
-                _ => {
-                    ws.write_string(row, col, cell).unwrap();
-                }
-            }
-        }
-    }
-    book.save(xlsx).unwrap();
 }
 
 #[test]

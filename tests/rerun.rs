@@ -1,11 +1,17 @@
-//! Tests of `scripts/rerun.sh`, the cron wrapper around `ccg-divide analyse`: exit codes, the
-//! log, the skip-if-unchanged manifest check and the lock. Each test works in its own temp dir
-//! with a copy of the small fixture and runs the script with bash, pointing CCG_DIVIDE_BIN at
-//! the test build so the script never runs cargo.
+//! Tests of `ccg-divide rerun`, the cron job, run as cron runs it (through `scripts/rerun.sh`,
+//! which execs the binary, so the child's pid is the rerun's): exit codes, the log, the
+//! skip-if-unchanged check against the files analyse reads, the lock, signals, and the news of
+//! changed verdicts. Each test works in its own temp dir with a copy of the small fixture, with
+//! CCG_DIVIDE_BIN pointing at the test build so the script never runs cargo. Nothing here needs
+//! a tool beyond bash: the lock is the binary's own (`File::lock`), and tests hold it the same way.
 
 mod common;
 
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use ccg_divide::io::published::Published;
+use ccg_divide::io::read::{self, InputPaths};
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
@@ -27,21 +33,7 @@ fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/rerun.sh")
 }
 
-/// The script needs flock(1) (util-linux); without it these tests print a note and pass.
-fn have_flock(test: &str) -> bool {
-    let found = Command::new("bash")
-        .args(["-c", "command -v flock"])
-        .stdout(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !found {
-        eprintln!("note: flock not found on PATH; skipping {test}");
-    }
-    found
-}
-
-/// A temp dir holding `data/` (a copy of the fixture), and the paths the script is given.
+/// A temp dir holding `data/` (a copy of the fixture), and the paths the rerun is given.
 struct Ws {
     dir: common::TempDir,
     data: PathBuf,
@@ -76,7 +68,7 @@ impl Ws {
     }
 
     /// `bash scripts/rerun.sh OPTS --data-dir .. --output-dir .. --log .. --lock .. -- FAST`, run
-    /// from the temp dir with a clean environment for the script's own variables.
+    /// from the temp dir with a clean environment for the rerun's own variables.
     fn cmd(&self, opts: &[&str]) -> Command {
         let mut c = bare_cmd(self.path(), &self.tmp);
         c.args(opts)
@@ -97,51 +89,106 @@ impl Ws {
         self.cmd(opts).output().unwrap()
     }
 
-    fn spawn(&self, opts: &[&str], bin: &Path) -> Child {
+    fn spawn(&self, opts: &[&str]) -> Child {
         self.cmd(opts)
-            .env("CCG_DIVIDE_BIN", bin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap()
     }
 
+    /// A run that reruns analyse for `reason` (logged once), its `nth` successful analyse.
+    #[track_caller]
+    fn assert_reruns(&self, reason: &str, nth: usize) -> String {
+        let o = self.run(&[]);
+        assert_exit(&o, 0);
+        let log = self.log_text();
+        assert_once(&log, &format!("{reason}; running"));
+        assert_eq!(count(&log, "analyse exited with status 0"), nth, "{log}");
+        log
+    }
+
     fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// A stand-in for the binary that waits until `open_gate` is called, then execs the real
-    /// one: it keeps a run inside its critical section for as long as a test needs. It gives up
-    /// (exit 1) after 30 s so a broken test cannot hang.
-    fn gated_bin(&self) -> PathBuf {
-        let path = self.path().join("gated-ccg-divide");
-        let gate = self.path().join("gate");
-        std::fs::write(
-            &path,
-            format!(
-                "#!/bin/sh\n\
-                 i=0\n\
-                 while [ ! -e '{gate}' ]; do\n\
-                 \x20   i=$((i + 1))\n\
-                 \x20   if [ $i -gt 600 ]; then echo 'gate never opened' >&2; exit 1; fi\n\
-                 \x20   sleep 0.05\n\
-                 done\n\
-                 exec '{BIN}' \"$@\"\n",
-                gate = gate.display()
-            ),
-        )
-        .unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-        path
+    /// Hold a run inside analyse for as long as a test needs: data/ccgs.csv becomes a FIFO, so
+    /// analyse's first read blocks until `Gate::open` writes the file's bytes into it.
+    fn gate(&self) -> Gate {
+        let fifo = self.data.join("ccgs.csv");
+        let bytes = std::fs::read(&fifo).unwrap();
+        std::fs::remove_file(&fifo).unwrap();
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+        Gate {
+            fifo,
+            bytes,
+            parked: self.path().join("ccgs.csv.parked"),
+        }
     }
 
-    fn open_gate(&self) {
-        std::fs::write(self.path().join("gate"), "").unwrap();
+    /// Hold the lock from this process, as another rerun (or anyone using flock) would.
+    fn hold_lock(&self) -> File {
+        let f = File::create(&self.lock).unwrap();
+        f.lock().unwrap();
+        f
+    }
+
+    /// Whether the lock is free now (taken and let go at once if it is).
+    fn lock_is_free(&self) -> bool {
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.lock)
+            .unwrap();
+        f.try_lock().is_ok()
+    }
+}
+
+struct Gate {
+    fifo: PathBuf,
+    bytes: Vec<u8>,
+    parked: PathBuf,
+}
+
+impl Gate {
+    /// Let the run blocked on the FIFO read the real bytes; the FIFO is replaced by the regular
+    /// file (by rename, before the reader sees the end) so later runs hash the same bytes.
+    fn open(self) {
+        let start = Instant::now();
+        let mut w = loop {
+            // O_NONBLOCK: fails (ENXIO) while no reader has the FIFO open, instead of hanging.
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(&self.fifo)
+            {
+                Ok(w) => break w,
+                Err(e) => {
+                    assert!(
+                        start.elapsed() < Duration::from_secs(30),
+                        "no reader on the gate: {e}"
+                    );
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        };
+        assert!(self.bytes.len() < 60_000, "the gate's bytes fit the pipe");
+        w.write_all(&self.bytes).unwrap();
+        self.close();
+        drop(w);
+    }
+
+    /// Put the regular file back without letting anyone through.
+    fn close(&self) {
+        std::fs::write(&self.parked, &self.bytes).unwrap();
+        std::fs::rename(&self.parked, &self.fifo).unwrap();
     }
 }
 
 /// The script run from `cwd` with CCG_DIVIDE_BIN set to the test build, RERUN_LOG/RERUN_LOCK
-/// unset and TMPDIR (where it keeps a capture of analyse's output) set to `tmp`.
+/// unset and TMPDIR set to `tmp` (which must stay empty).
 fn bare_cmd(cwd: &Path, tmp: &Path) -> Command {
     let mut c = Command::new("bash");
     c.arg(script())
@@ -231,6 +278,12 @@ fn count(log: &str, needle: &str) -> usize {
         .count()
 }
 
+/// The message is in the log exactly once (the log shown if not).
+#[track_caller]
+fn assert_once(log: &str, needle: &str) {
+    assert_eq!(count(log, needle), 1, "`{needle}` not logged once:\n{log}");
+}
+
 fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
     let start = Instant::now();
     while !cond() {
@@ -273,9 +326,6 @@ fn assert_whole_output(ws: &Ws) {
 
 #[test]
 fn first_run_writes_outputs_and_logs_start_and_end() {
-    if !have_flock("first_run_writes_outputs_and_logs_start_and_end") {
-        return;
-    }
     let ws = Ws::new();
     let o = ws.run(&[]);
     assert_exit(&o, 0);
@@ -287,12 +337,19 @@ fn first_run_writes_outputs_and_logs_start_and_end() {
     );
     assert!(ws.out.join("findings.json").is_file());
     assert!(ws.out.join("inputs.sha256").is_file());
+    assert!(
+        !ws.out.join("changes.md").exists(),
+        "no previous run, no news"
+    );
     assert_whole_output(&ws);
 
     let log = ws.log_text();
     let ev = events(&log);
     let (_, pid, first) = ev.first().expect("log has events");
-    assert!(first.starts_with("start: rerun.sh "), "{log}");
+    assert!(
+        first.starts_with("start: ccg-divide rerun --root "),
+        "{log}"
+    );
     assert!(first.contains("--sensitivity-seeds 0"), "{log}");
     let (_, end_pid, last) = ev.last().unwrap();
     assert!(last.starts_with("end: exit 0 (ok"), "{log}");
@@ -313,9 +370,6 @@ fn first_run_writes_outputs_and_logs_start_and_end() {
 
 #[test]
 fn unchanged_inputs_are_skipped_changed_inputs_rerun_and_force_runs() {
-    if !have_flock("unchanged_inputs_are_skipped_changed_inputs_rerun_and_force_runs") {
-        return;
-    }
     let ws = Ws::new();
     assert_exit(&ws.run(&[]), 0);
     let first = snapshot(&ws.out);
@@ -349,15 +403,13 @@ fn unchanged_inputs_are_skipped_changed_inputs_rerun_and_force_runs() {
     let after = before.replace("N01,1.3B,1,false", "N01,1.3B,5,false");
     assert_ne!(before, after, "fixture changed; update this test");
     std::fs::write(&cond, after).unwrap();
-    let o = ws.run(&[]);
-    assert_exit(&o, 0);
-    let log = ws.log_text();
-    assert_eq!(
-        count(&log, "inputs changed since last successful run"),
-        1,
-        "{log}"
+    ws.assert_reruns(
+        &format!(
+            "inputs changed since last successful run: {} changed",
+            cond.display()
+        ),
+        2,
     );
-    assert_eq!(count(&log, "analyse exited with status 0"), 2, "{log}");
     let second = snapshot(&ws.out);
     let get =
         |s: &Snapshot, name: &str| -> Vec<u8> { s.iter().find(|e| e.0 == name).unwrap().1.clone() };
@@ -376,6 +428,7 @@ fn unchanged_inputs_are_skipped_changed_inputs_rerun_and_force_runs() {
     // --force runs although nothing changed: same bytes (fixed seed), new files.
     let o = ws.run(&["--force"]);
     assert_exit(&o, 0);
+    assert!(o.stderr.is_empty(), "{}", describe(&o));
     let log = ws.log_text();
     assert_eq!(
         count(&log, "--force given; running regardless of inputs"),
@@ -384,7 +437,12 @@ fn unchanged_inputs_are_skipped_changed_inputs_rerun_and_force_runs() {
     );
     assert_eq!(count(&log, "analyse exited with status 0"), 3, "{log}");
     let forced = snapshot(&ws.out);
-    assert_eq!(bytes_of(&forced), bytes_of(&second));
+    // The same bytes, but for the news: the edit changed figures, the forced run nothing.
+    let news = |s: &Snapshot| s.iter().any(|e| e.0 == "changes.md");
+    assert!(news(&second) && !news(&forced));
+    let mut analysed = bytes_of(&second);
+    analysed.retain(|(n, _)| *n != "changes.md");
+    assert_eq!(bytes_of(&forced), analysed);
     let ino = |s: &Snapshot| s.iter().find(|e| e.0 == "findings.json").unwrap().3;
     assert_ne!(
         ino(&forced),
@@ -392,42 +450,151 @@ fn unchanged_inputs_are_skipped_changed_inputs_rerun_and_force_runs() {
         "--force did not rewrite the outputs"
     );
     assert_whole_output(&ws);
+
+    // A missing findings.json (an output folder tampered with) is no basis for a skip.
+    std::fs::remove_file(ws.out.join("findings.json")).unwrap();
+    assert_exit(&ws.run(&[]), 0);
+    assert_eq!(count(&ws.log_text(), "previous output incomplete"), 1);
+    assert_whole_output(&ws);
 }
 
 #[test]
-fn new_files_in_the_data_dir_trigger_a_rerun_hidden_ones_do_not() {
-    if !have_flock("new_files_in_the_data_dir_trigger_a_rerun_hidden_ones_do_not") {
-        return;
-    }
+fn added_and_removed_inputs_rerun_files_analyse_does_not_read_do_not() {
     let ws = Ws::new();
     assert_exit(&ws.run(&[]), 0);
+    // Not inputs: a hidden file, a notes folder.
     std::fs::write(ws.data.join(".editor-swap"), "x").unwrap();
-    assert_exit(&ws.run(&[]), 0);
-    assert_eq!(count(&ws.log_text(), "; skipping"), 1);
-
     std::fs::create_dir(ws.data.join("notes")).unwrap();
     std::fs::write(ws.data.join("notes/readme.txt"), "x").unwrap();
     assert_exit(&ws.run(&[]), 0);
-    let log = ws.log_text();
-    assert_eq!(
-        count(
-            &log,
-            "notes/readme.txt is newer than the last successful run"
-        ),
-        1,
-        "{log}"
+    assert_eq!(count(&ws.log_text(), "; skipping"), 1);
+
+    // An added input (calibration.json, which analyse reads when present) reruns.
+    let calibration = ws.data.join("calibration.json");
+    let repo_data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    std::fs::copy(repo_data.join("calibration.json"), &calibration).unwrap();
+    ws.assert_reruns(
+        &format!("last successful run did not read {}", calibration.display()),
+        2,
     );
+    let manifest = std::fs::read_to_string(ws.out.join("inputs.sha256")).unwrap();
+    assert!(
+        manifest.contains(&calibration.display().to_string()),
+        "{manifest}"
+    );
+    assert_exit(&ws.run(&[]), 0);
+    assert_eq!(count(&ws.log_text(), "; skipping"), 2);
+
+    // A removed one reruns too.
+    std::fs::remove_file(&calibration).unwrap();
+    ws.assert_reruns(
+        &format!(
+            "last successful run read {}, which is no input now",
+            calibration.display()
+        ),
+        3,
+    );
+    assert_whole_output(&ws);
+    assert_exit(&ws.run(&[]), 0);
+    assert_eq!(count(&ws.log_text(), "; skipping"), 3);
+}
+
+#[test]
+fn xlsx_data_folders_are_seen_as_unchanged_and_changed() {
+    // The drift this command ends: a data folder holding ccgs.xlsx was never "unchanged".
+    let ws = Ws::new();
+    common::write_workbook(
+        &ws.data.join("ccgs.csv"),
+        &ws.data.join("ccgs.xlsx"),
+        "ccgs",
+    );
+    common::write_workbook(
+        &ws.data.join("conditions.csv"),
+        &ws.data.join("conditions.xlsx"),
+        "Sheet1",
+    );
+    std::fs::remove_file(ws.data.join("ccgs.csv")).unwrap();
+    std::fs::remove_file(ws.data.join("conditions.csv")).unwrap();
+    assert_exit(&ws.run(&[]), 0);
+    let manifest = std::fs::read_to_string(ws.out.join("inputs.sha256")).unwrap();
+    assert!(manifest.contains("/data/ccgs.xlsx\n"), "{manifest}");
+    assert!(manifest.contains("/data/conditions.xlsx\n"), "{manifest}");
+    let first = snapshot(&ws.out);
+    let o = ws.run(&[]);
+    assert_exit(&o, 0);
+    assert!(o.stderr.is_empty(), "{}", describe(&o));
+    assert_eq!(count(&ws.log_text(), "; skipping"), 1, "{}", ws.log_text());
+    assert_eq!(snapshot(&ws.out), first);
+
+    // A CSV saved beside the workbook is what analyse reads from then on: a rerun.
+    std::fs::copy(common::fixture().join("ccgs.csv"), ws.data.join("ccgs.csv")).unwrap();
+    assert_exit(&ws.run(&[]), 0);
+    let log = ws.log_text();
+    assert_eq!(count(&log, "last successful run did not read"), 1, "{log}");
     assert_eq!(count(&log, "analyse exited with status 0"), 2, "{log}");
     assert_exit(&ws.run(&[]), 0);
     assert_eq!(count(&ws.log_text(), "; skipping"), 2);
 }
 
+/// Every file analyse read, as it records them, for a data directory.
+fn files_read(data: &Path, weights: Option<&Path>) -> Vec<PathBuf> {
+    let inputs = read::load(data, weights).unwrap();
+    let published = Published::load_if_present(data).unwrap();
+    inputs
+        .files
+        .iter()
+        .chain(published.iter().flat_map(|p| &p.files))
+        .map(|f| f.path.clone())
+        .collect()
+}
+
 #[test]
-fn symlinked_data_dir_is_searched_for_new_files() {
-    if !have_flock("symlinked_data_dir_is_searched_for_new_files") {
-        return;
+fn the_rerun_check_lists_exactly_the_files_analyse_reads() {
+    // The default data: conditions from reconstructed/, ccg_outcomes.csv, area_teams.csv,
+    // calibration.json and every published file.
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let listed = InputPaths::of(&data, None).list();
+    assert_eq!(listed, files_read(&data, None));
+    for f in [
+        "reconstructed/conditions.csv",
+        "reconstructed/ccg_outcomes.csv",
+        "area_teams.csv",
+        "calibration.json",
+        "published/later_rating_groups.csv",
+        "published/csu_evidence.csv",
+    ] {
+        assert!(listed.contains(&data.join(f)), "{f} not listed: {listed:?}");
     }
-    // data -> store: a common deployment; find must follow the link to see new files.
+    // With other weights.
+    let weights = common::fixture().join("weights.toml");
+    assert_eq!(
+        InputPaths::of(&data, Some(&weights)).list(),
+        files_read(&data, Some(&weights))
+    );
+
+    // The fixture as CSV, then as workbooks.
+    let ws = Ws::new();
+    assert_eq!(
+        InputPaths::of(&ws.data, None).list(),
+        files_read(&ws.data, None)
+    );
+    assert_eq!(InputPaths::of(&ws.data, None).list().len(), 3);
+    for (name, sheet) in [("ccgs", "ccgs"), ("conditions", "Sheet1")] {
+        let csv = ws.data.join(format!("{name}.csv"));
+        common::write_workbook(&csv, &ws.data.join(format!("{name}.xlsx")), sheet);
+        std::fs::remove_file(csv).unwrap();
+    }
+    let listed = InputPaths::of(&ws.data, None).list();
+    assert_eq!(listed, files_read(&ws.data, None));
+    assert_eq!(
+        listed,
+        ["ccgs.xlsx", "conditions.xlsx", "weights.toml"].map(|f| ws.data.join(f))
+    );
+}
+
+#[test]
+fn symlinked_data_dir_is_checked_through_the_link() {
+    // data -> store: a common deployment.
     let ws = Ws::new();
     let store = ws.path().join("store");
     std::fs::rename(&ws.data, &store).unwrap();
@@ -436,22 +603,21 @@ fn symlinked_data_dir_is_searched_for_new_files() {
     assert_exit(&ws.run(&[]), 0);
     assert_eq!(count(&ws.log_text(), "; skipping"), 1);
 
-    std::fs::write(store.join("notes.txt"), "x").unwrap();
-    assert_exit(&ws.run(&[]), 0);
-    let log = ws.log_text();
-    assert_eq!(
-        count(&log, "notes.txt is newer than the last successful run"),
-        1,
-        "{log}"
+    // An edit made in the store is seen through the link.
+    let weights = store.join("weights.toml");
+    let text = std::fs::read_to_string(&weights).unwrap();
+    std::fs::write(&weights, format!("{text}# edited\n")).unwrap();
+    ws.assert_reruns(
+        &format!(
+            "inputs changed since last successful run: {} changed",
+            ws.data.join("weights.toml").display()
+        ),
+        2,
     );
-    assert_eq!(count(&log, "analyse exited with status 0"), 2, "{log}");
 }
 
 #[test]
 fn invalid_input_exits_3_with_one_line_and_keeps_previous_outputs() {
-    if !have_flock("invalid_input_exits_3_with_one_line_and_keeps_previous_outputs") {
-        return;
-    }
     let ws = Ws::new();
     assert_exit(&ws.run(&[]), 0);
     let good = snapshot(&ws.out);
@@ -497,9 +663,6 @@ fn invalid_input_exits_3_with_one_line_and_keeps_previous_outputs() {
 
 #[test]
 fn unusable_ccg_divide_bin_exits_5() {
-    if !have_flock("unusable_ccg_divide_bin_exits_5") {
-        return;
-    }
     let ws = Ws::new();
     let not_exec = ws.path().join("not-executable");
     std::fs::write(&not_exec, "#!/bin/sh\nexit 0\n").unwrap();
@@ -521,14 +684,12 @@ fn unusable_ccg_divide_bin_exits_5() {
         );
         assert!(!ws.out.exists(), "no output expected");
     }
-    assert_eq!(count(&ws.log_text(), "end: exit 5"), 3);
+    // Without a binary there is nothing to keep the log or take the lock: stderr says it all.
+    assert!(!ws.log.exists() && !ws.lock.exists());
 }
 
 #[test]
 fn relative_paths_env_defaults_and_default_lock() {
-    if !have_flock("relative_paths_env_defaults_and_default_lock") {
-        return;
-    }
     // Relative options, RERUN_LOG and CCG_DIVIDE_BIN are taken relative to where the script is
     // run; the lock defaults to OUTPUT-DIR.lock beside the output directory.
     let ws = Ws::new();
@@ -580,12 +741,9 @@ fn relative_paths_env_defaults_and_default_lock() {
 
 #[test]
 fn no_wait_exits_75_while_another_run_holds_the_lock() {
-    if !have_flock("no_wait_exits_75_while_another_run_holds_the_lock") {
-        return;
-    }
     let ws = Ws::new();
-    let gated = ws.gated_bin();
-    let first = ws.spawn(&[], &gated);
+    let gate = ws.gate();
+    let first = ws.spawn(&[]);
     // The first run holds the lock and is inside analyse (held at the gate).
     wait_until("the first run to start analyse", || {
         count(&ws.log_text(), "running: ") == 1
@@ -602,7 +760,7 @@ fn no_wait_exits_75_while_another_run_holds_the_lock() {
     assert_eq!(count(&log, "end: exit 75 (lock busy)"), 1, "{log}");
     assert!(!ws.out.exists(), "the refused run must not write output");
 
-    ws.open_gate();
+    gate.open();
     let o = first.wait_with_output().unwrap();
     assert_exit(&o, 0);
     assert_whole_output(&ws);
@@ -613,55 +771,43 @@ fn no_wait_exits_75_while_another_run_holds_the_lock() {
 }
 
 #[test]
-fn an_external_lock_holder_blocks_no_wait_runs() {
-    if !have_flock("an_external_lock_holder_blocks_no_wait_runs") {
-        return;
-    }
-    // Anyone holding flock on the lock file (here flock(1) itself) counts as a run in progress.
+fn an_external_lock_holder_blocks_no_wait_runs_and_is_waited_for() {
+    // Anyone holding the lock file's lock (here this test) counts as a run in progress.
     let ws = Ws::new();
-    let gate = ws.path().join("gate");
-    let mut holder = Command::new("flock")
-        .arg(&ws.lock)
-        .args([
-            "sh",
-            "-c",
-            "i=0; while [ ! -e \"$1\" ] && [ $i -lt 600 ]; do i=$((i+1)); sleep 0.05; done",
-            "sh",
-        ])
-        .arg(&gate)
-        .spawn()
-        .unwrap();
-    wait_until("flock to take the lock", || {
-        !Command::new("flock")
-            .args(["--nonblock"])
-            .arg(&ws.lock)
-            .arg("true")
-            .status()
-            .unwrap()
-            .success()
-    });
+    let held = ws.hold_lock();
     assert_exit(&ws.run(&["--no-wait"]), 75);
-    ws.open_gate();
-    assert!(holder.wait().unwrap().success());
-    assert_exit(&ws.run(&["--no-wait"]), 0);
+    assert!(!ws.out.exists());
+    // Without --no-wait the run waits, and goes on once the lock is let go.
+    let waiter = ws.spawn(&[]);
+    wait_until("the run to wait for the lock", || {
+        count(&ws.log_text(), "is held by another run; waiting") == 1
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!ws.out.exists(), "ran while the lock was held");
+    assert_eq!(count(&ws.log_text(), "lock acquired"), 0);
+    drop(held);
+    let o = waiter.wait_with_output().unwrap();
+    assert_exit(&o, 0);
+    let log = ws.log_text();
+    assert_eq!(count(&log, "waited "), 1, "{log}");
+    assert_eq!(count(&log, "analyse exited with status 0"), 1, "{log}");
     assert_whole_output(&ws);
+    assert!(ws.lock_is_free());
+    assert_exit(&ws.run(&["--no-wait"]), 0);
 }
 
 #[test]
 fn simultaneous_runs_serialise_on_the_lock() {
-    if !have_flock("simultaneous_runs_serialise_on_the_lock") {
-        return;
-    }
     let ws = Ws::new();
-    let gated = ws.gated_bin();
-    let a = ws.spawn(&[], &gated);
-    let b = ws.spawn(&[], &gated);
+    let gate = ws.gate();
+    let a = ws.spawn(&[]);
+    let b = ws.spawn(&[]);
     // One run is in analyse (held at the gate), the other is blocked on the lock.
     wait_until("one run in analyse and one waiting for the lock", || {
         let log = ws.log_text();
         count(&log, "running: ") == 1 && count(&log, "; waiting") == 1
     });
-    ws.open_gate();
+    gate.open();
     let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
     assert_exit(&a, 0);
     assert_exit(&b, 0);
@@ -718,7 +864,7 @@ fn usage_errors_exit_2() {
         let o = bare_cmd(ws.path(), &ws.tmp).args(args).output().unwrap();
         assert_exit(&o, 2);
         let err = text(&o.stderr);
-        assert!(err.starts_with("rerun.sh: "), "{err}");
+        assert!(err.starts_with("error: "), "{err}");
         assert!(err.contains("--help"), "{err}");
     }
     let err = text(
@@ -728,32 +874,35 @@ fn usage_errors_exit_2() {
             .unwrap()
             .stderr,
     );
-    assert!(err.contains("unknown argument '--bogus'"), "{err}");
-    // A lock inside the output directory would be swapped away with it: refused.
-    let inside = ws.out.join("rerun.lock");
-    let o = bare_cmd(ws.path(), &ws.tmp)
-        .arg("--output-dir")
-        .arg(&ws.out)
-        .arg("--lock")
-        .arg(&inside)
-        .output()
-        .unwrap();
-    assert_exit(&o, 2);
-    assert!(
-        text(&o.stderr).contains("inside the output directory"),
-        "{}",
-        describe(&o)
-    );
+    assert!(err.contains("unexpected argument '--bogus'"), "{err}");
+    // A lock (or log) inside the output directory would be swapped away with it: refused.
+    for opt in ["--lock", "--log"] {
+        let inside = ws.out.join("rerun.lock");
+        let o = bare_cmd(ws.path(), &ws.tmp)
+            .arg("--output-dir")
+            .arg(&ws.out)
+            .arg(opt)
+            .arg(&inside)
+            .output()
+            .unwrap();
+        assert_exit(&o, 2);
+        assert!(
+            text(&o.stderr).contains("inside the output directory"),
+            "{}",
+            describe(&o)
+        );
+    }
     // Nothing ran and nothing was written.
     assert!(!ws.log.exists() && !ws.out.exists() && !ws.lock.exists());
+    assert!(!ws.path().join("logs").exists());
 
     let o = bare_cmd(ws.path(), &ws.tmp).arg("--help").output().unwrap();
     assert_exit(&o, 0);
-    assert!(
-        text(&o.stdout).starts_with("Usage: scripts/rerun.sh"),
-        "{}",
-        describe(&o)
-    );
+    let help = text(&o.stdout);
+    assert!(help.contains("Usage: ccg-divide rerun"), "{}", describe(&o));
+    for opt in ["--force", "--no-wait", "--log", "--lock", "--data-dir"] {
+        assert!(help.contains(opt), "{opt} missing from help:\n{help}");
+    }
     // cron runs the script directly, so it must be executable with a working shebang.
     let mode = std::fs::metadata(script()).unwrap().permissions().mode();
     assert_eq!(
@@ -761,44 +910,41 @@ fn usage_errors_exit_2() {
         0o111,
         "scripts/rerun.sh is not executable: {mode:o}"
     );
-    let o = Command::new(script()).arg("--help").output().unwrap();
+    let o = Command::new(script())
+        .arg("--help")
+        .env("CCG_DIVIDE_BIN", BIN)
+        .output()
+        .unwrap();
     assert_exit(&o, 0);
+    let lines = std::fs::read_to_string(script()).unwrap().lines().count();
+    assert!(lines < 40, "scripts/rerun.sh has {lines} lines");
 
     // A usage error of analyse itself (an unknown argument after `--`) is also exit 2.
-    if have_flock("usage_errors_exit_2 (analyse part)") {
-        let o = ws.cmd(&[]).arg("--no-such-flag").output().unwrap();
-        assert_exit(&o, 2);
-        let err = text(&o.stderr);
-        assert_eq!(err.lines().count(), 1, "{err}");
-        assert!(err.contains("exit 2 (usage error)"), "{err}");
-        assert!(err.contains("--no-such-flag"), "{err}");
-        assert!(!ws.out.exists());
-    }
+    let o = ws.cmd(&[]).arg("--no-such-flag").output().unwrap();
+    assert_exit(&o, 2);
+    let err = text(&o.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("exit 2 (usage error)"), "{err}");
+    assert!(err.contains("--no-such-flag"), "{err}");
+    assert!(!ws.out.exists());
 }
 
-fn send_term(child: &Child) {
-    let ok = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "kill -TERM {}", child.id());
+fn send(signal: libc::c_int, child: &Child) {
+    // SAFETY: a signal to a child of this process that has not been waited for.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
 }
 
 #[test]
 fn sigterm_during_analyse_stops_it_and_exits_143_at_once() {
-    if !have_flock("sigterm_during_analyse_stops_it_and_exits_143_at_once") {
-        return;
-    }
     let ws = Ws::new();
-    let gated = ws.gated_bin();
-    let run = ws.spawn(&[], &gated);
+    let gate = ws.gate();
+    let run = ws.spawn(&[]);
     wait_until("the run to start analyse", || {
         count(&ws.log_text(), "running: ") == 1
     });
     let sent = Instant::now();
-    send_term(&run);
-    // Analyse is still held at the gate: the script must not wait for it to finish.
+    send(libc::SIGTERM, &run);
+    // Analyse is still held at the gate: the run must not wait for it to finish.
     let o = run.wait_with_output().unwrap();
     assert!(
         sent.elapsed() < Duration::from_secs(10),
@@ -817,37 +963,34 @@ fn sigterm_during_analyse_stops_it_and_exits_143_at_once() {
     );
     assert_eq!(count(&log, "analyse exited"), 0, "{log}");
 
-    // analyse was stopped too: opening the gate now lets nothing through.
-    ws.open_gate();
+    // analyse stopped with it: nothing was written, and the lock is free.
+    gate.close();
     std::thread::sleep(Duration::from_millis(500));
     assert!(
         !ws.out.exists(),
-        "analyse kept running after rerun.sh was killed"
+        "analyse kept running after the rerun was killed"
     );
-    // The lock was released and the capture file removed.
+    assert!(ws.lock_is_free());
     let tmp: Vec<_> = std::fs::read_dir(&ws.tmp).unwrap().flatten().collect();
-    assert!(tmp.is_empty(), "capture files left in TMPDIR: {tmp:?}");
+    assert!(tmp.is_empty(), "files left in TMPDIR: {tmp:?}");
     assert_exit(&ws.run(&["--no-wait"]), 0);
     assert_whole_output(&ws);
 }
 
 #[test]
 fn sigterm_while_waiting_for_the_lock_exits_143_at_once() {
-    if !have_flock("sigterm_while_waiting_for_the_lock_exits_143_at_once") {
-        return;
-    }
     let ws = Ws::new();
-    let gated = ws.gated_bin();
-    let holder = ws.spawn(&[], &gated);
+    let gate = ws.gate();
+    let holder = ws.spawn(&[]);
     wait_until("the first run to start analyse", || {
         count(&ws.log_text(), "running: ") == 1
     });
-    let waiter = ws.spawn(&[], &gated);
+    let waiter = ws.spawn(&[]);
     let waiter_pid = waiter.id().to_string();
     wait_until("the second run to wait for the lock", || {
         count(&ws.log_text(), "; waiting") == 1
     });
-    send_term(&waiter);
+    send(libc::SIGTERM, &waiter);
     let o = waiter.wait_with_output().unwrap();
     assert_exit(&o, 143);
     // It gave up while the lock was still held: the holder has not finished.
@@ -860,7 +1003,157 @@ fn sigterm_while_waiting_for_the_lock_exits_143_at_once() {
         "{log}"
     );
 
-    ws.open_gate();
+    gate.open();
     assert_exit(&holder.wait_with_output().unwrap(), 0);
     assert_whole_output(&ws);
+}
+
+#[test]
+fn a_run_killed_mid_analyse_leaves_the_outputs_whole_and_the_lock_free() {
+    let ws = Ws::new();
+    assert_exit(&ws.run(&[]), 0);
+    let good = snapshot(&ws.out);
+    // A large synthetic input keeps analyse busy for a few seconds.
+    let synth = ws.path().join("synth");
+    let o = Command::new(BIN)
+        .args(["synth", "--n", "100000", "--out"])
+        .arg(&synth)
+        .output()
+        .unwrap();
+    assert_exit(&o, 0);
+    let keep = ws.path().join("fixture");
+    std::fs::rename(&ws.data, &keep).unwrap();
+    std::fs::rename(&synth, &ws.data).unwrap();
+
+    let mut run = ws.spawn(&[]);
+    // Mid-analyse: inputs read, its staging directory beside output/ being written.
+    let staging = ws.path().join(format!(".output.tmp-{}", run.id()));
+    wait_until("analyse to start writing", || staging.is_dir());
+    run.kill().unwrap();
+    let status = run.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    let log = ws.log_text();
+    assert_eq!(
+        count(&log, "analyse exited"),
+        1,
+        "only the first run's:\n{log}"
+    );
+
+    // The previous outputs, untouched; the lock went with the process.
+    assert_eq!(snapshot(&ws.out), good, "a killed run touched output/");
+    assert!(ws.lock_is_free(), "the lock is still held");
+
+    // The inputs back as the last good run read them: nothing to do.
+    std::fs::remove_dir_all(&ws.data).unwrap();
+    std::fs::rename(&keep, &ws.data).unwrap();
+    assert_exit(&ws.run(&["--no-wait"]), 0);
+    assert_eq!(count(&ws.log_text(), "; skipping"), 1);
+    assert_eq!(snapshot(&ws.out), good);
+    // The next real run clears what the killed one left.
+    assert_exit(&ws.run(&["--force"]), 0);
+    assert_whole_output(&ws);
+    assert!(!staging.exists());
+}
+
+#[test]
+fn changed_verdicts_and_figures_are_news_and_nothing_else_is() {
+    let ws = Ws::new();
+    assert_exit(&ws.run(&[]), 0);
+    let changes = ws.out.join("changes.md");
+
+    // A changed input that changes no claim: silent, no changes.md.
+    let weights = ws.data.join("weights.toml");
+    let text0 = std::fs::read_to_string(&weights).unwrap();
+    std::fs::write(&weights, format!("{text0}# a comment\n")).unwrap();
+    let o = ws.run(&[]);
+    assert_exit(&o, 0);
+    assert!(
+        o.stderr.is_empty() && o.stdout.is_empty(),
+        "{}",
+        describe(&o)
+    );
+    assert!(!changes.exists());
+    let log = ws.log_text();
+    assert_eq!(count(&log, "analyse exited with status 0"), 2, "{log}");
+    assert_eq!(
+        count(&log, "no claim's verdict or headline figure changed"),
+        1,
+        "{log}"
+    );
+
+    // Steeper weights: the CSU ratio goes from NOT reproduced to reproduced, figures move.
+    let steeper = text0.replace("3 = 4\n", "3 = 40\n");
+    assert_ne!(steeper, text0, "fixture changed; update this test");
+    std::fs::write(&weights, steeper).unwrap();
+    let before: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(ws.out.join("findings.json")).unwrap()).unwrap();
+    let o = ws.run(&[]);
+    assert_exit(&o, 0);
+    assert!(o.stdout.is_empty(), "{}", describe(&o));
+    let err = text(&o.stderr);
+    assert_eq!(err.lines().count(), 1, "one line on stderr:\n{err}");
+    assert!(err.contains("change(s) to claims"), "{err}");
+    assert!(err.contains(&changes.display().to_string()), "{err}");
+    assert!(err.contains(&ws.log.display().to_string()), "{err}");
+    let after: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(ws.out.join("findings.json")).unwrap()).unwrap();
+    let claim = |v: &serde_json::Value, field: &str| -> String {
+        v["claims"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "csu_ratio")
+            .unwrap()[field]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (v0, v1) = (
+        claim(&before, "verdict_words"),
+        claim(&after, "verdict_words"),
+    );
+    let (f0, f1) = (claim(&before, "ours"), claim(&after, "ours"));
+    assert_ne!(v0, v1);
+    assert_ne!(f0, f1);
+    let md = std::fs::read_to_string(&changes).unwrap();
+    assert!(
+        md.contains(&format!("| csu_ratio | verdict | {v0} | {v1} |")),
+        "{md}"
+    );
+    assert!(
+        md.contains(&format!("| csu_ratio | figure | {f0} | {f1} |")),
+        "{md}"
+    );
+    let log = ws.log_text();
+    assert_eq!(count(&log, "news: "), 1, "{log}");
+    assert_eq!(
+        count(&log, &format!("csu_ratio verdict: {v0} → {v1}")),
+        1,
+        "{log}"
+    );
+    assert_eq!(
+        count(&log, &format!("csu_ratio figure: {f0} → {f1}")),
+        1,
+        "{log}"
+    );
+    assert!(
+        log.lines().last().unwrap().contains("end: exit 0 (ok"),
+        "{log}"
+    );
+
+    // Skipped, then rerun with nothing new: silent again, and the old news goes with the old
+    // outputs.
+    let o = ws.run(&[]);
+    assert_exit(&o, 0);
+    assert!(o.stderr.is_empty(), "{}", describe(&o));
+    assert!(
+        changes.exists(),
+        "a skipped run keeps the outputs as they were"
+    );
+    let o = ws.run(&["--force"]);
+    assert_exit(&o, 0);
+    assert!(o.stderr.is_empty(), "{}", describe(&o));
+    assert!(!changes.exists());
+    assert_eq!(count(&ws.log_text(), "news: "), 1);
 }

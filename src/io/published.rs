@@ -94,6 +94,51 @@ impl SourceFile {
     }
 }
 
+/// Which of the optional published files a folder holds: `load` reads by it, and `list` names
+/// every file `load` reads, in its order (for `io::read::InputPaths`).
+pub struct Files {
+    pub later: bool,
+    pub later_groups: bool,
+    pub csu_evidence: bool,
+}
+
+/// The files every published folder holds, in the order `Published::load` reads them.
+const REQUIRED: [&str; 4] = [AGGREGATES, OUTCOMES, ITEMISED, FACTS];
+const AGGREGATES: &str = "aggregates.csv";
+const OUTCOMES: &str = "outcomes.csv";
+const ITEMISED: &str = "itemised_conditions.csv";
+const FACTS: &str = "facts.csv";
+
+impl Files {
+    pub fn of(dir: &Path) -> Files {
+        let later = dir.join(LATER_RATINGS).exists();
+        Files {
+            later,
+            later_groups: later && dir.join(LATER_GROUPS).exists(),
+            csu_evidence: dir.join(CSU_EVIDENCE).exists(),
+        }
+    }
+
+    pub fn list(&self, dir: &Path) -> Vec<PathBuf> {
+        let later: &[&str] = match (self.later, self.later_groups) {
+            (false, _) => &[],
+            (true, false) => &[LATER_RATINGS, LATER_TOTALS, MERGERS],
+            (true, true) => &[LATER_RATINGS, LATER_TOTALS, MERGERS, LATER_GROUPS],
+        };
+        let evidence: &[&str] = if self.csu_evidence {
+            &[CSU_EVIDENCE]
+        } else {
+            &[]
+        };
+        REQUIRED
+            .iter()
+            .chain(later)
+            .chain(evidence)
+            .map(|name| dir.join(name))
+            .collect()
+    }
+}
+
 impl Published {
     /// Load `DATA_DIR/published/` if it exists (a user's own official tables may come without it).
     pub fn load_if_present(data_dir: &Path) -> Result<Option<Published>, InputError> {
@@ -105,17 +150,18 @@ impl Published {
     }
 
     pub fn load(dir: &Path) -> Result<Published, InputError> {
+        let which = Files::of(dir);
         let mut files = Vec::new();
         let aggregates = load_aggregates(dir, &mut files)?;
         let outcomes = load_outcomes(dir, &mut files)?;
         let itemised = load_itemised(dir, &mut files)?;
         let facts = load_facts(dir, &mut files)?;
-        let later = if dir.join(LATER_RATINGS).exists() {
-            load_later(dir, &mut files)?
+        let later = if which.later {
+            load_later(dir, which.later_groups, &mut files)?
         } else {
             LaterRecord::default()
         };
-        let csu_evidence_sources = if dir.join(CSU_EVIDENCE).exists() {
+        let csu_evidence_sources = if which.csu_evidence {
             load_csu_evidence(dir, &mut files)?
         } else {
             vec![]
@@ -217,7 +263,7 @@ pub fn region_scope(region: &str) -> String {
 fn load_aggregates(dir: &Path, files: &mut Vec<InputFile>) -> Result<Vec<Aggregate>, InputError> {
     let agg = read_table(
         files,
-        &dir.join("aggregates.csv"),
+        &dir.join(AGGREGATES),
         &Schema {
             required: &["scope", "metric", "value", "source_url"],
             optional: &["note"],
@@ -240,7 +286,7 @@ fn load_aggregates(dir: &Path, files: &mut Vec<InputFile>) -> Result<Vec<Aggrega
 fn load_outcomes(dir: &Path, files: &mut Vec<InputFile>) -> Result<Vec<Outcome>, InputError> {
     let t = read_table(
         files,
-        &dir.join("outcomes.csv"),
+        &dir.join(OUTCOMES),
         &Schema {
             required: &[
                 "ods_code",
@@ -288,7 +334,7 @@ fn load_outcomes(dir: &Path, files: &mut Vec<InputFile>) -> Result<Vec<Outcome>,
 fn load_itemised(dir: &Path, files: &mut Vec<InputFile>) -> Result<Vec<Itemised>, InputError> {
     let t = read_table(
         files,
-        &dir.join("itemised_conditions.csv"),
+        &dir.join(ITEMISED),
         &Schema {
             required: &[
                 "ods_code",
@@ -324,7 +370,7 @@ fn load_itemised(dir: &Path, files: &mut Vec<InputFile>) -> Result<Vec<Itemised>
 fn load_facts(dir: &Path, files: &mut Vec<InputFile>) -> Result<Vec<Fact>, InputError> {
     let t = read_table(
         files,
-        &dir.join("facts.csv"),
+        &dir.join(FACTS),
         &Schema {
             required: &["ods_code", "fact", "value", "source_url"],
             optional: &["name", "wave", "note"],
@@ -473,7 +519,11 @@ fn codes(cell: &str) -> Vec<String> {
         .collect()
 }
 
-fn load_later(dir: &Path, files: &mut Vec<InputFile>) -> Result<LaterRecord, InputError> {
+fn load_later(
+    dir: &Path,
+    groups_file: bool,
+    files: &mut Vec<InputFile>,
+) -> Result<LaterRecord, InputError> {
     let t = read_table(
         files,
         &dir.join(LATER_RATINGS),
@@ -565,7 +615,7 @@ fn load_later(dir: &Path, files: &mut Vec<InputFile>) -> Result<LaterRecord, Inp
         });
     }
     let mut groups = Vec::new();
-    if dir.join(LATER_GROUPS).exists() {
+    if groups_file {
         let t = read_table(
             files,
             &dir.join(LATER_GROUPS),

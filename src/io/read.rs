@@ -199,59 +199,102 @@ pub fn load_ccg_records(data_dir: &Path) -> Result<(Vec<Ccg>, Vec<String>), Inpu
     Ok((ccgs, notes))
 }
 
+/// Where each input of `analyse` is, for a data directory and weights: the one list of files
+/// both `load` (with `Published::load`) reads and `rerun` checks for changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputPaths {
+    pub ccgs: PathBuf,
+    pub conditions: PathBuf,
+    pub outcomes: Option<PathBuf>,
+    pub weights: PathBuf,
+    pub area_teams: Option<PathBuf>,
+    pub calibration: Option<PathBuf>,
+    /// `DATA_DIR/published/`'s files, when that folder exists.
+    pub published: Option<Vec<PathBuf>>,
+}
+
+impl InputPaths {
+    /// The files `analyse` would read now. `weights` overrides `DIR/weights.toml`.
+    pub fn of(data_dir: &Path, weights: Option<&Path>) -> InputPaths {
+        let dir = conditions_dir(data_dir);
+        let optional = |p: PathBuf| p.exists().then_some(p);
+        let published = data_dir.join(crate::io::published::DIR);
+        InputPaths {
+            ccgs: table_file(data_dir, CCGS_FILE),
+            conditions: table_file(&dir, CONDITIONS_FILE),
+            outcomes: optional(dir.join(OUTCOMES_FILE)),
+            weights: weights
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| data_dir.join(WEIGHTS_FILE)),
+            area_teams: optional(data_dir.join(AREA_TEAMS_FILE)),
+            calibration: optional(data_dir.join(crate::io::calibration::FILE)),
+            published: published
+                .is_dir()
+                .then(|| crate::io::published::Files::of(&published).list(&published)),
+        }
+    }
+
+    /// Every file, in the order `analyse` reads them (the order of `inputs.sha256`).
+    pub fn list(&self) -> Vec<PathBuf> {
+        [
+            Some(&self.ccgs),
+            Some(&self.conditions),
+            self.outcomes.as_ref(),
+        ]
+        .into_iter()
+        .chain([
+            Some(&self.weights),
+            self.area_teams.as_ref(),
+            self.calibration.as_ref(),
+        ])
+        .flatten()
+        .chain(self.published.iter().flatten())
+        .cloned()
+        .collect()
+    }
+}
+
 /// Read all inputs from a data directory. `weights` overrides `DIR/weights.toml`.
 pub fn load(data_dir: &Path, weights: Option<&Path>) -> Result<Inputs, InputError> {
     if !data_dir.is_dir() {
         return Err(InputError::file(data_dir, "data directory not found"));
     }
+    let paths = InputPaths::of(data_dir, weights);
     let (mut files, mut notes) = (Vec::new(), Vec::new());
-    let ccgs = read_hashed(
-        &table_file(data_dir, CCGS_FILE),
-        &mut files,
-        |path, bytes| read_table_file(path, bytes, &mut notes, read_ccgs),
-    )?;
-    let dir = conditions_dir(data_dir);
-    let (conditions, condition_counts) = read_hashed(
-        &table_file(&dir, CONDITIONS_FILE),
-        &mut files,
-        |path, bytes| {
+    let ccgs = read_hashed(&paths.ccgs, &mut files, |path, bytes| {
+        read_table_file(path, bytes, &mut notes, read_ccgs)
+    })?;
+    let (conditions, condition_counts) =
+        read_hashed(&paths.conditions, &mut files, |path, bytes| {
             read_table_file(path, bytes, &mut notes, |path, text| {
                 read_conditions(path, text, &ccgs)
             })
-        },
-    )?;
-    let outcomes = if dir.join(OUTCOMES_FILE).exists() {
-        let table = read_hashed(&dir.join(OUTCOMES_FILE), &mut files, |path, bytes| {
-            read_table_file(path, bytes, &mut notes, |path, text| {
-                table::parse(path, text, &OUTCOME_SCHEMA)
-            })
         })?;
-        Some(parse_outcomes(&table, &ccgs, &condition_counts)?)
-    } else {
-        None
+    let outcomes = match &paths.outcomes {
+        Some(path) => {
+            let table = read_hashed(path, &mut files, |path, bytes| {
+                read_table_file(path, bytes, &mut notes, |path, text| {
+                    table::parse(path, text, &OUTCOME_SCHEMA)
+                })
+            })?;
+            Some(parse_outcomes(&table, &ccgs, &condition_counts)?)
+        }
+        None => None,
     };
-    let weights_path = weights
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| data_dir.join(WEIGHTS_FILE));
-    let weights = read_hashed(&weights_path, &mut files, Weights::parse_bytes)?;
-    let area_team_names = if data_dir.join(AREA_TEAMS_FILE).exists() {
-        read_hashed(
-            &data_dir.join(AREA_TEAMS_FILE),
-            &mut files,
-            |path, bytes| read_table_file(path, bytes, &mut notes, read_area_teams),
-        )?
-    } else {
-        HashMap::new()
+    let weights = read_hashed(&paths.weights, &mut files, Weights::parse_bytes)?;
+    let area_team_names = match &paths.area_teams {
+        Some(path) => read_hashed(path, &mut files, |path, bytes| {
+            read_table_file(path, bytes, &mut notes, read_area_teams)
+        })?,
+        None => HashMap::new(),
     };
-    let calibration_path = data_dir.join(crate::io::calibration::FILE);
-    let calibration = if calibration_path.exists() {
-        Some(read_hashed(
-            &calibration_path,
+    let calibration = match &paths.calibration {
+        Some(path) => Some(read_hashed(
+            path,
             &mut files,
             crate::io::calibration::parse,
-        )?)
-    } else {
-        None
+        )?),
+        None => None,
     };
     Ok(Inputs {
         ccgs,

@@ -1,5 +1,5 @@
-//! Shared test helpers (kept free of extra crates so test builds reuse the release build's
-//! dependency features exactly).
+//! Shared test helpers (only crates the tests already depend on, so test builds reuse the release
+//! build's dependency features exactly).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -123,4 +123,36 @@ pub fn workspace() -> (TempDir, PathBuf) {
         std::fs::copy(fixture().join(f), data.join(f)).unwrap();
     }
     (dir, data)
+}
+
+/// The fixture's CSV files as an Excel workbook each (numbers as numbers).
+pub fn write_workbook(csv: &Path, xlsx: &Path, sheet: &str) {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    ws.set_name(sheet).unwrap();
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(csv)
+        .unwrap();
+    let numeric = ["population", "imd_score", "wave", "support_level"];
+    let mut header: Vec<String> = vec![];
+    for (i, rec) in r.records().enumerate() {
+        let rec = rec.unwrap();
+        if i == 0 {
+            header = rec.iter().map(String::from).collect();
+        }
+        for (j, cell) in rec.iter().enumerate() {
+            let (row, col) = (i as u32, j as u16);
+            match cell.parse::<f64>() {
+                Ok(x) if i > 0 && numeric.contains(&header[j].as_str()) => {
+                    ws.write_number(row, col, x).unwrap();
+                }
+                _ if cell.is_empty() => {}
+                _ => {
+                    ws.write_string(row, col, cell).unwrap();
+                }
+            }
+        }
+    }
+    book.save(xlsx).unwrap();
 }
