@@ -25,7 +25,7 @@ fn top(rel: &Path) -> String {
 
 fn layer(module: &str) -> u8 {
     match module {
-        "main" | "commands" | "pipeline" | "lib" => 0,
+        "main" | "cli" | "commands" | "pipeline" | "lib" => 0,
         "io" | "stages" | "render" => 1,
         _ => 2,
     }
@@ -48,7 +48,6 @@ fn allowed(from: &str, to: &str) -> bool {
 /// `model`). A new import against the layers fails; so does an entry here that no longer
 /// happens, so the list can only shrink.
 const KNOWN: &[&str] = &[
-    "io/calibration.rs and io/read.rs import each other",
     "io/read.rs uses crate::stages::counts",
     "render/record.rs uses crate::io::published::Published",
     "render/tables.rs uses crate::io::published::Published",

@@ -2,7 +2,7 @@
 //! how often each test of a divide rejected at 5% on reconstructions with no effect put in.
 
 use crate::error::InputError;
-use crate::io::read::{InputFile, CCGS_FILE, WEIGHTS_FILE};
+use crate::io::files::{InputFile, CCGS_FILE, WEIGHTS_FILE};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 

@@ -2,6 +2,7 @@
 
 pub mod calibration;
 pub mod decode;
+pub mod files;
 pub mod output;
 pub mod published;
 pub mod read;

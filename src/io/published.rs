@@ -2,7 +2,7 @@
 //! distillations that `reconstruct` and `check-data` use. Nothing here is reconstructed.
 
 use crate::error::InputError;
-use crate::io::read::InputFile;
+use crate::io::files::InputFile;
 use crate::io::table::{self, Schema};
 use crate::model::parse_support_level;
 use std::collections::BTreeSet;
@@ -252,7 +252,7 @@ fn read_table(
     path: &Path,
     schema: &Schema,
 ) -> Result<table::Table, InputError> {
-    crate::io::read::read_hashed(path, files, |p, bytes| table::parse(p, bytes, schema))
+    crate::io::files::read_hashed(path, files, |p, bytes| table::parse(p, bytes, schema))
 }
 
 /// The scope name used in aggregates.csv for a region.

@@ -13,6 +13,7 @@
 //! line and column of the first problem (the precise path).
 
 use crate::error::InputError;
+pub use crate::io::files::{read_hashed, sha256_hex, InputFile, CCGS_FILE, WEIGHTS_FILE};
 use crate::io::table::{self, Schema, Table};
 use crate::io::{decode, workbook};
 use crate::model::weights::Weights;
@@ -23,16 +24,8 @@ use crate::stages::counts::{per_ccg, LEVEL_COLUMNS};
 use polars::prelude::*;
 use polars_io::csv::read::CsvReadOptions;
 use polars_io::SerReader;
-use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-
-/// One input file read, with its hash (for the rerun manifest).
-#[derive(Debug, Clone, PartialEq)]
-pub struct InputFile {
-    pub path: PathBuf,
-    pub sha256: String,
-}
 
 /// Everything `analyse` reads.
 #[derive(Debug, Clone)]
@@ -66,10 +59,8 @@ impl Inputs {
     }
 }
 
-pub const CCGS_FILE: &str = "ccgs.csv";
 pub const CONDITIONS_FILE: &str = "conditions.csv";
 pub const OUTCOMES_FILE: &str = "ccg_outcomes.csv";
-pub const WEIGHTS_FILE: &str = "weights.toml";
 /// Optional: names of the NHS CB's area teams, by code.
 pub const AREA_TEAMS_FILE: &str = "area_teams.csv";
 
@@ -307,36 +298,6 @@ pub fn load(data_dir: &Path, weights: Option<&Path>) -> Result<Inputs, InputErro
         area_team_names,
         calibration,
     })
-}
-
-/// Read a file and parse it with `parse`, recording its SHA-256 (computed on the second core
-/// while this one parses: with large inputs both take a while).
-pub(crate) fn read_hashed<T>(
-    path: &Path,
-    files: &mut Vec<InputFile>,
-    parse: impl FnOnce(&Path, &[u8]) -> Result<T, InputError>,
-) -> Result<T, InputError> {
-    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => InputError::file(path, "file not found"),
-        _ => InputError::file(path, format!("cannot read file: {e}")),
-    })?;
-    let (sha256, parsed) = std::thread::scope(|s| {
-        let hash = s.spawn(|| sha256_hex(&bytes));
-        let parsed = parse(path, &bytes);
-        (hash.join().expect("hashing thread"), parsed)
-    });
-    files.push(InputFile {
-        path: path.to_path_buf(),
-        sha256,
-    });
-    parsed
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Files smaller than this go straight to the strict reader: polars' fixed cost of a read
