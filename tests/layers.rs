@@ -43,28 +43,6 @@ fn allowed(from: &str, to: &str) -> bool {
     }
 }
 
-/// Imports against the layers that predate this check, each to be removed (issue 21, part 2:
-/// the domain types move from `io` to `model`, `CsvText` to `format`, the per-CCG count to
-/// `model`). A new import against the layers fails; so does an entry here that no longer
-/// happens, so the list can only shrink.
-const KNOWN: &[&str] = &[
-    "io/read.rs uses crate::stages::counts",
-    "render/record.rs uses crate::io::published::Published",
-    "render/tables.rs uses crate::io::published::Published",
-    "render/tables.rs uses crate::io::read::OUTCOME_COLUMNS",
-    "stages/bounds/mod.rs uses crate::io::published::Published",
-    "stages/bounds/record.rs uses crate::io::published",
-    "stages/bounds/witness.rs uses crate::io::published::Published",
-    "stages/data_checks.rs uses crate::io::published",
-    "stages/findings.rs uses crate::io::calibration::CalibrationRecord",
-    "stages/findings.rs uses crate::io::published::SourceFile",
-    "stages/later_ratings/mod.rs uses crate::io::published",
-    "stages/later_ratings/ranges.rs uses crate::io::published",
-    "stages/published_only.rs uses crate::io::published::Published",
-    "stages/reconstruct.rs uses crate::io::published",
-    "stages/sensitivity.rs uses crate::io::published::Published",
-];
-
 fn rs_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
@@ -203,24 +181,12 @@ fn layers_point_down_and_no_file_imports_its_importer() {
     }
     bad.sort();
     bad.dedup();
-    let new: Vec<&String> = bad
-        .iter()
-        .filter(|b| !KNOWN.contains(&b.as_str()))
-        .collect();
-    let gone: Vec<&&str> = KNOWN
-        .iter()
-        .filter(|k| !bad.iter().any(|b| b == *k))
-        .collect();
     assert!(
-        new.is_empty(),
+        bad.is_empty(),
         "{} import(s) against the layers:\n{}",
-        new.len(),
-        new.iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join("\n")
+        bad.len(),
+        bad.join("\n")
     );
-    assert!(gone.is_empty(), "fixed, so remove from KNOWN: {gone:?}");
     // The check saw the crate: every layer has files.
     assert!(files.len() > 40, "{} files", files.len());
 }

@@ -3,22 +3,11 @@
 
 use crate::error::InputError;
 use crate::io::files::{InputFile, CCGS_FILE, WEIGHTS_FILE};
-use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 pub const FILE: &str = "calibration.json";
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CalibrationRecord {
-    pub command: String,
-    pub seeds: usize,
-    pub permutations: usize,
-    /// (test, rejections at 5%, runs where the test could be run)
-    pub rejections: Vec<(String, usize, usize)>,
-    /// SHA-256 of the files the reconstruction and the tests depend on (ccgs.csv, weights.toml
-    /// and the published facts reconstructed from) when it was run, to tell a stale record.
-    pub inputs_sha256: Vec<String>,
-}
+pub use crate::model::calibration::CalibrationRecord;
 
 /// The files a calibration run depends on, by name.
 const CALIBRATION_INPUTS: [&str; 6] = [

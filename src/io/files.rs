@@ -4,17 +4,12 @@
 
 use crate::error::InputError;
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub const CCGS_FILE: &str = "ccgs.csv";
 pub const WEIGHTS_FILE: &str = "weights.toml";
 
-/// One input file read, with its hash (for the rerun manifest).
-#[derive(Debug, Clone, PartialEq)]
-pub struct InputFile {
-    pub path: PathBuf,
-    pub sha256: String,
-}
+pub use crate::model::InputFile;
 
 /// Read a file and parse it with `parse`, recording its SHA-256 (computed on the second core
 /// while this one parses: with large inputs both take a while).

@@ -16,11 +16,11 @@ use crate::error::InputError;
 pub use crate::io::files::{read_hashed, sha256_hex, InputFile, CCGS_FILE, WEIGHTS_FILE};
 use crate::io::table::{self, Schema, Table};
 use crate::io::{decode, workbook};
+use crate::model::counts::{per_ccg, LEVEL_COLUMNS};
 use crate::model::weights::Weights;
 use crate::model::{
     self, parse_support_level, Ccg, CcgOutcome, Condition, Evidence, Provenance, CSU_BASES, REGIONS,
 };
-use crate::stages::counts::{per_ccg, LEVEL_COLUMNS};
 use polars::prelude::*;
 use polars_io::csv::read::CsvReadOptions;
 use polars_io::SerReader;
@@ -106,17 +106,7 @@ const CONDITION_SCHEMA: Schema = Schema {
     allow_empty: true,
 };
 
-/// The columns of `ccg_outcomes.csv`, as `reconstruct` writes them; all but `source` required.
-pub const OUTCOME_COLUMNS: [&str; 8] = [
-    "ods_code",
-    "wave",
-    "wave_provenance",
-    "n_conditions",
-    "legal_direction",
-    "evidence",
-    "method",
-    "source",
-];
+pub use crate::model::OUTCOME_COLUMNS;
 
 const OUTCOME_SCHEMA: Schema = Schema {
     required: OUTCOME_COLUMNS.split_at(7).0,

@@ -3,9 +3,31 @@
 //! Bulk data travels as polars frames (see `stages::counts`); these records are for the
 //! row-wise work on 211 CCGs (reconstruction, published facts).
 
+pub mod calibration;
+pub mod counts;
+pub mod published;
 pub mod weights;
 
 use polars::prelude::*;
+
+/// One input file read, with its hash (for the rerun manifest).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputFile {
+    pub path: std::path::PathBuf,
+    pub sha256: String,
+}
+
+/// The columns of `ccg_outcomes.csv`, as `reconstruct` writes them; all but `source` required.
+pub const OUTCOME_COLUMNS: [&str; 8] = [
+    "ods_code",
+    "wave",
+    "wave_provenance",
+    "n_conditions",
+    "legal_direction",
+    "evidence",
+    "method",
+    "source",
+];
 
 /// The NHS CB's four regions of 2013, in the order used in every table and chart.
 pub const REGIONS: [&str; 4] = [

@@ -410,7 +410,7 @@ pub fn bounds_csv(f: &Findings) -> anyhow::Result<Option<String>> {
 /// The witness datasets of the run's own scheme: (folder, conditions.csv, ccg_outcomes.csv).
 pub fn witnesses(
     r: &RecordBounds,
-    p: &crate::io::published::Published,
+    p: &crate::model::published::Published,
 ) -> anyhow::Result<Vec<(String, String, String)>> {
     let mut out = vec![];
     let Some(first) = r.bounds.first() else {

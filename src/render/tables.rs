@@ -131,7 +131,7 @@ pub fn robustness_csv(
 /// conditions.csv and ccg_outcomes.csv as text (the official format plus provenance).
 pub fn reconstruction_csv(
     rec: &crate::stages::reconstruct::Reconstruction,
-    p: &crate::io::published::Published,
+    p: &crate::model::published::Published,
 ) -> anyhow::Result<(String, String)> {
     let mut conditions = CsvText::new([
         "ods_code",
@@ -151,7 +151,7 @@ pub fn reconstruction_csv(
             &c.source,
         ])?;
     }
-    let mut outcomes = CsvText::new(crate::io::read::OUTCOME_COLUMNS)?;
+    let mut outcomes = CsvText::new(crate::model::OUTCOME_COLUMNS)?;
     for o in &rec.outcomes {
         outcomes.row([
             o.ods_code.as_str(),

@@ -3,7 +3,7 @@
 //! `analyse` turns each mismatch into a warning.
 
 use crate::columns::{strings, u32_slice};
-use crate::io::published::{region_scope, Published};
+use crate::model::published::{region_scope, Published};
 use crate::model::{CcgOutcome, REGIONS};
 use crate::stages::counts::LEVEL_COLUMNS;
 use polars::prelude::*;

@@ -2,8 +2,8 @@
 //! findings.json, the charts and the tables are all rendered from it.
 
 use crate::format::{approx, num, p_text, pct, times};
-use crate::io::calibration::CalibrationRecord;
-use crate::io::published::SourceFile;
+use crate::model::calibration::CalibrationRecord;
+use crate::model::published::SourceFile;
 use crate::model::weights::Weights;
 use crate::model::{CcgOutcome, Evidence, Provenance, REGIONS};
 use crate::stages::adjusted::AdjustedRegion;

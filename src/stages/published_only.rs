@@ -2,7 +2,7 @@
 //! region, at authorisation and at each published review, and the published May 2014 totals.
 
 use crate::columns::{strings, u32_slice};
-use crate::io::published::Published;
+use crate::model::published::Published;
 use crate::model::REGIONS;
 use polars::prelude::*;
 use serde::Serialize;

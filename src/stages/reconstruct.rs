@@ -14,7 +14,7 @@
 //! accepted only when the headline findings hold (calibration targets, not evidence).
 
 use crate::error::InputError;
-use crate::io::published::{region_scope, Published};
+use crate::model::published::{region_scope, Published};
 use crate::model::weights::Weights;
 use crate::model::{self, Ccg, CcgOutcome, Condition, Evidence, Provenance};
 use crate::stages::{counts, headline};

@@ -2,7 +2,7 @@
 //! `--calibrate none` (no regional or CSU effect put in) for several seeds, and each claim is
 //! judged again: how often it holds is what the published facts alone imply for it.
 
-use crate::io::published::Published;
+use crate::model::published::Published;
 use crate::model::weights::Weights;
 use crate::model::Ccg;
 use crate::progress::Progress;

@@ -250,7 +250,7 @@ impl RecordBounds {
 /// other are an input error naming them.
 pub fn record_bounds(
     ccgs: &[crate::model::Ccg],
-    p: &crate::io::published::Published,
+    p: &crate::model::published::Published,
     schemes: &[Weights],
     compare: (&str, &str),
 ) -> Result<RecordBounds, crate::error::InputError> {

@@ -10,7 +10,7 @@
 //! beyond the class counts are Midlands and East's total conditions and total directions.
 
 use crate::error::InputError;
-use crate::io::published::{region_scope, Published};
+use crate::model::published::{region_scope, Published};
 use crate::model::{Ccg, REGIONS};
 use serde::Serialize;
 

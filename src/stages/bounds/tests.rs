@@ -5,7 +5,7 @@
 use super::record::{Assumptions, Record};
 use super::search::Term;
 use super::*;
-use crate::io::published::{Aggregate, Outcome, Published};
+use crate::model::published::{Aggregate, Outcome, Published};
 use crate::stages::fixtures::ccg;
 
 const NORTH: &str = "North of England";

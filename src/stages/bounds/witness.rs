@@ -3,7 +3,7 @@
 
 use super::record::{Record, Unit};
 use super::search::Solution;
-use crate::io::published::Published;
+use crate::model::published::Published;
 use crate::model::{self, CcgOutcome, Condition, Evidence, Provenance};
 use crate::stages::data_checks;
 use crate::stages::reconstruct::Reconstruction;

@@ -8,7 +8,9 @@ pub mod placements;
 pub mod ranges;
 
 use crate::columns::{strings, u32_slice};
-use crate::io::published::{LaterRecord, Published, Relation, LATER_GROUPS, LATER_TOTALS, RATINGS};
+use crate::model::published::{
+    LaterRecord, Published, Relation, LATER_GROUPS, LATER_TOTALS, RATINGS,
+};
 use crate::stats;
 use polars::prelude::*;
 use serde::Serialize;
@@ -479,7 +481,7 @@ fn year_checks(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::published::{LaterRating, Merger, Outcome, RatingTotal};
+    use crate::model::published::{LaterRating, Merger, Outcome, RatingTotal};
     use crate::model::{self, Ccg, REGIONS};
     use crate::stages::fixtures;
 

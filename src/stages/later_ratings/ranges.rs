@@ -6,7 +6,7 @@
 
 use super::placements::{Reach, Rule, Side, Year};
 use super::{bodies, facts_2013, Bodies};
-use crate::io::published::{LaterRecord, Published, RATINGS};
+use crate::model::published::{LaterRecord, Published, RATINGS};
 use crate::stats;
 use serde::Serialize;
 use std::collections::BTreeSet;

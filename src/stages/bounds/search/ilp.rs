@@ -98,7 +98,7 @@ pub(crate) fn optimum(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::published::Published;
+    use crate::model::published::Published;
     use crate::model::weights::Weights;
     use crate::model::REGIONS;
     use crate::stages::bounds::{bounds, middle, slug, Assumptions, Figure, Record};
