@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ccg-divide");
+use common::BIN;
 
 use common::{snapshot, workspace};
 

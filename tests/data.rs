@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ccg-divide");
+use common::BIN;
 
 fn repo_data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data")

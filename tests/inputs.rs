@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use std::path::Path;
 use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ccg-divide");
+use common::BIN;
 
 use common::{fixture, workspace, write_workbook};
 

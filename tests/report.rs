@@ -11,7 +11,7 @@ use markup5ever_rcdom::{Handle, NodeData, RcDom};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ccg-divide");
+use common::BIN;
 const SCRIPT: &str = "<script>alert(1)</script>";
 
 fn analyse(data: &Path, out: &Path, extra: &[&str]) {

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ccg-divide");
+use common::BIN;
 
 /// Small resampling counts keep a run well under a second; no sensitivity stage (the fixture
 /// has no published/ directory).

@@ -34,6 +34,9 @@ impl Drop for TempDir {
     }
 }
 
+/// The binary under test (one release build, shared with the other steps).
+pub const BIN: &str = env!("CARGO_BIN_EXE_ccg-divide");
+
 pub fn tempdir() -> std::io::Result<TempDir> {
     Ok(TempDir::new())
 }
