@@ -458,6 +458,14 @@ fn published_only_evidence_matches_hand_computed_fisher_tests() {
     assert!((p - 0.151_638_5).abs() < 1e-6, "{p}");
 }
 
+/// check-data on a hand-broken copy: exit 3; its table (stdout) for the rows it flags.
+fn check_data_fails(dir: &str) -> String {
+    let out = run(&["check-data", "--data-dir", dir]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    stdout
+}
+
 #[test]
 fn check_data_flags_a_hand_broken_later_ratings_file() {
     let t = inputs_copy();
@@ -483,9 +491,7 @@ fn check_data_flags_a_hand_broken_later_ratings_file() {
     text.push_str("2016/17,Nowhere CCG,ZZZ,good,,,https://example.org/b,\n");
     text.push_str("2015/16,NHS Newcastle West CCG,00G,good,,,https://example.org/c,\n");
     std::fs::write(&path, text).unwrap();
-    let out = run(&["check-data", "--data-dir", dir]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    let stdout = check_data_fails(dir);
     let flagged: Vec<&str> = stdout
         .lines()
         .filter(|l| l.ends_with("  MISMATCH"))
@@ -563,9 +569,7 @@ fn check_data_flags_contradictory_later_rating_statements() {
         thirty.join(";")
     ));
     std::fs::write(&path, text).unwrap();
-    let out = run(&["check-data", "--data-dir", dir]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    let stdout = check_data_fails(dir);
     let flagged: Vec<&str> = stdout
         .lines()
         .filter(|l| l.ends_with("  MISMATCH"))

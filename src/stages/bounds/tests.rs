@@ -194,17 +194,29 @@ fn consistent_datasets(per: &[Vec<Choice>]) -> Vec<[usize; 6]> {
     }
 }
 
-#[test]
-fn one_ccg_flips_a_verdict_exactly_when_brute_force_says_so() {
+/// The fixture, its consistent set under published facts only, each CCG's possible outcomes
+/// and every consistent dataset (indices into them), for the brute-force tests.
+fn every_dataset() -> (
+    Vec<crate::model::Ccg>,
+    Record,
+    Weights,
+    Vec<Vec<Choice>>,
+    Vec<[usize; 6]>,
+) {
     let (ccgs, p) = fixture();
     let rec = Record::new(&ccgs, &p, Assumptions::PublishedOnly).unwrap();
-    let w = Weights::doubling();
-    let solver = super::search::Solver::new(&rec, &w);
     let per: Vec<Vec<Choice>> = ccgs
         .iter()
         .map(|c| outcomes_of(&c.ods_code, c.ods_code == "F", c.wave))
         .collect();
     let all = consistent_datasets(&per);
+    (ccgs, rec, Weights::doubling(), per, all)
+}
+
+#[test]
+fn one_ccg_flips_a_verdict_exactly_when_brute_force_says_so() {
+    let (ccgs, rec, w, per, all) = every_dataset();
+    let solver = super::search::Solver::new(&rec, &w);
     let picks = |ix: &[usize; 6]| -> Vec<&Choice> { (0..6).map(|i| &per[i][ix[i]]).collect() };
     let (mut checked, mut flips) = (0, 0);
     // Bases: every consistent dataset, for each claim.
@@ -294,15 +306,8 @@ fn official(
 /// whose wave or rows differ) against the search's proved lower bound and its witness.
 #[test]
 fn fewest_changes_bracket_brute_force_on_every_consistent_dataset() {
-    let (ccgs, p) = fixture();
-    let rec = Record::new(&ccgs, &p, Assumptions::PublishedOnly).unwrap();
-    let w = Weights::doubling();
+    let (ccgs, rec, w, per, all) = every_dataset();
     let solver = super::search::Solver::new(&rec, &w);
-    let per: Vec<Vec<Choice>> = ccgs
-        .iter()
-        .map(|c| outcomes_of(&c.ods_code, c.ods_code == "F", c.wave))
-        .collect();
-    let all = consistent_datasets(&per);
     let picks = |ix: &[usize; 6]| -> Vec<&Choice> { (0..6).map(|i| &per[i][ix[i]]).collect() };
     let verdicts: Vec<(bool, bool)> = all.iter().map(|ix| claims45(&picks(ix), &w)).collect();
     let (x, y): (Vec<usize>, Vec<usize>) = ((0..3).collect(), (3..6).collect());

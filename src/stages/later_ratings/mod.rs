@@ -323,35 +323,27 @@ pub fn checks(
             named as u32 <= t.total,
         ));
     }
-    for r in &later.ratings {
-        let unknown: Vec<&str> = r
-            .ods_codes
+    // Codes that are not 2013 CCGs, in the ratings and in the group statements.
+    let named = later.ratings.iter().map(|r| {
+        let item = format!(
+            "later_ratings.csv line {} ({}): ods_codes",
+            r.line, r.ccg_name
+        );
+        (item, &r.ods_codes)
+    });
+    let groups = later.groups.iter().map(|g| {
+        let item = format!("{LATER_GROUPS} line {} ({}): ods_codes", g.line, g.group);
+        (item, &g.ods_codes)
+    });
+    for (item, codes) in named.chain(groups) {
+        let unknown: Vec<&str> = codes
             .iter()
             .filter(|c| !known.contains(*c))
             .map(String::as_str)
             .collect();
         if !unknown.is_empty() {
             out.push((
-                format!(
-                    "later_ratings.csv line {} ({}): ods_codes",
-                    r.line, r.ccg_name
-                ),
-                "2013 CCGs".into(),
-                format!("unknown {}", unknown.join(";")),
-                false,
-            ));
-        }
-    }
-    for g in &later.groups {
-        let unknown: Vec<&str> = g
-            .ods_codes
-            .iter()
-            .filter(|c| !known.contains(*c))
-            .map(String::as_str)
-            .collect();
-        if !unknown.is_empty() {
-            out.push((
-                format!("{LATER_GROUPS} line {} ({}): ods_codes", g.line, g.group),
+                item,
                 "2013 CCGs".into(),
                 format!("unknown {}", unknown.join(";")),
                 false,
