@@ -339,11 +339,12 @@ impl<'a> Solver<'a> {
         // convex function of each price, so a ternary search over the sorted prices finds its
         // least value with a few evaluations.
         use std::cell::{Cell, RefCell};
+        let alike = self.alike(terms);
         let best: RefCell<Option<(f64, Solution)>> = RefCell::new(None);
         let bound = Cell::new(f64::INFINITY);
         let done = Cell::new(false);
         let run = |pi: f64, nu: f64| -> f64 {
-            let Some((dual, sol)) = self.priced(terms, pi, nu) else {
+            let Some((dual, sol)) = self.priced(terms, &alike, pi, nu) else {
                 return f64::INFINITY;
             };
             bound.set(bound.get().min(dual));
@@ -374,29 +375,58 @@ impl<'a> Solver<'a> {
         Solved { best, bound }
     }
 
+    /// CCGs of one kind with the same terms choose alike: the groups (by first member) that
+    /// `priced` works out once each, found once per search.
+    fn alike(&self, terms: &[Vec<Term>]) -> Vec<Vec<usize>> {
+        let mut groups: Vec<Vec<usize>> = vec![];
+        let mut seen: std::collections::HashMap<(usize, Vec<(u8, u64, u64)>), usize> =
+            Default::default();
+        for (u, t) in terms.iter().enumerate() {
+            let key = t
+                .iter()
+                .map(|t| match *t {
+                    Term::Linear(c) => (0, c.to_bits(), 0),
+                    Term::AtLeast(x, g) => (1, x.to_bits(), g.to_bits()),
+                    Term::AtMost(x, g) => (2, x.to_bits(), g.to_bits()),
+                })
+                .collect();
+            match seen.entry((self.kind_of[u], key)) {
+                std::collections::hash_map::Entry::Occupied(e) => groups[*e.get()].push(u),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(groups.len());
+                    groups.push(vec![u]);
+                }
+            }
+        }
+        groups
+    }
+
     /// The priced problem: each CCG's best (n, d) per option with conditions and directions in
     /// Midlands and East priced at pi and nu, then the exact class assignment. Returns the dual
-    /// bound and the (possibly infeasible for the totals) solution.
-    fn priced(&self, terms: &[Vec<Term>], pi: f64, nu: f64) -> Option<(f64, Solution)> {
+    /// bound and the (possibly infeasible for the totals) solution. `alike` groups the CCGs
+    /// that choose alike.
+    fn priced(
+        &self,
+        terms: &[Vec<Term>],
+        alike: &[Vec<usize>],
+        pi: f64,
+        nu: f64,
+    ) -> Option<(f64, Solution)> {
         let rec = self.rec;
         // One group per kind of CCG and terms: its options' values and best choices, members.
-        let mut groups: Vec<(Vec<(usize, f64)>, Vec<usize>)> = vec![];
-        let mut picks: Vec<Vec<(u32, u32, f64)>> = vec![];
+        let mut groups: Vec<(Vec<(usize, f64)>, &[usize])> = Vec::with_capacity(alike.len());
+        let mut picks: Vec<Vec<(u32, u32, f64)>> = Vec::with_capacity(alike.len());
         let mut group_of = vec![0usize; rec.units.len()];
-        // CCGs of one kind with the same terms choose alike: work each out once.
-        let mut memo: Vec<(usize, &Vec<Term>, usize)> = vec![];
-        for (u, unit) in rec.units.iter().enumerate() {
+        for (g, members) in alike.iter().enumerate() {
+            let u = members[0];
+            let unit = &rec.units[u];
             let kind = self.kind_of[u];
-            if let Some(&(_, _, g)) = memo.iter().find(|(k, t, _)| *k == kind && **t == terms[u]) {
-                groups[g].1.push(u);
-                group_of[u] = g;
-                continue;
+            for &m in members {
+                group_of[m] = g;
             }
-            memo.push((kind, &terms[u], groups.len()));
-            group_of[u] = groups.len();
             let goal = goal_of(&terms[u]);
-            let mut opts = vec![];
-            let mut pk = vec![];
+            let mut opts = Vec::with_capacity(unit.options.len());
+            let mut pk = Vec::with_capacity(unit.options.len());
             for (o, &k) in unit.options.iter().enumerate() {
                 let extreme = self.extremes[kind][o][usize::from(goal == Goal::Min)];
                 let (v, n, d, s) = if !unit.me || (terms[u].is_empty() && pi >= 0.0 && nu >= 0.0) {
@@ -423,7 +453,7 @@ impl<'a> Solver<'a> {
                 opts.push((k, v));
                 pk.push((n, d, s));
             }
-            groups.push((opts, vec![u]));
+            groups.push((opts, members.as_slice()));
             picks.push(pk);
         }
         let (value, class_of) = assign_groups(&groups, rec.units.len(), &rec.class_count)?;
@@ -500,19 +530,32 @@ impl<'a> Solver<'a> {
         let rec = self.rec;
         let me: Vec<usize> = (0..rec.units.len()).filter(|&u| rec.units[u].me).collect();
         if let Some(target) = rec.me_directions {
+            // Each step moves the total one way, so the direction of travel is fixed and only
+            // the CCG that moved needs its next step worked out again.
+            let total: u32 = me.iter().map(|&u| sol.d[u]).sum();
+            let dd = if total < target { 1 } else { -1 };
+            let moves = [(0, dd), (dd, dd)];
+            let mut next: Vec<Option<(f64, u32, u32, f64)>> = me
+                .iter()
+                .map(|&u| self.step(terms, &sol, u, &moves))
+                .collect();
+            let mut total = total;
             for _ in 0..=CRITERIA_STEPS {
-                let total: u32 = me.iter().map(|&u| sol.d[u]).sum();
                 if total == target {
                     break;
                 }
-                let dd = if total < target { 1 } else { -1 };
-                let (u, (_, n, d, s)) = me
+                // The cheapest step (the first CCG on a tie).
+                let (i, (_, n, d, s)) = next
                     .iter()
-                    .filter_map(|&u| Some((u, self.step(terms, &sol, u, &[(0, dd), (dd, dd)])?)))
+                    .enumerate()
+                    .filter_map(|(i, m)| m.map(|m| (i, m)))
                     .min_by(|a, b| a.1 .0.total_cmp(&b.1 .0))?;
+                let u = me[i];
                 (sol.n[u], sol.d[u], sol.scores[u]) = (n, d, s);
+                total = (total as i64 + dd as i64) as u32;
+                next[i] = self.step(terms, &sol, u, &moves);
             }
-            if me.iter().map(|&u| sol.d[u]).sum::<u32>() != target {
+            if total != target {
                 return None;
             }
         }
