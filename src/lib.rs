@@ -6,7 +6,8 @@
 //! - `stages/`: the pure stages of `analyse` (count, score, headline, tests, resampling,
 //!   robustness, sensitivity, findings) and the seeded reconstruction;
 //! - `render/`: the report as one document (findings.md, report.html), charts, CSV tables;
-//! - `commands/`: reconstruct, check-data, bench, synth, calibration, and what `rerun` decides;
+//! - `commands/`: reconstruct, check-data, synth, calibration, what `rerun` decides, and what
+//!   `analyse --timings` writes for the benchmark harness (`benches/bench.rs`);
 //! - `pipeline.rs`: `analyse` as a list of named stages.
 
 pub mod columns;

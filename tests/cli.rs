@@ -390,6 +390,13 @@ fn unwritable_output_is_exit_4_and_usage_error_is_exit_2() {
     let o = Command::new(BIN).arg("--help").output().unwrap();
     assert!(o.status.success());
     assert!(String::from_utf8_lossy(&o.stdout).contains("Exit codes"));
+    // The benchmark harness is not in the installed binary (`cargo bench` runs it).
+    let o = Command::new(BIN).arg("bench").output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "bench is no command of ccg-divide"
+    );
 }
 
 #[test]

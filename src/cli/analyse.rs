@@ -36,7 +36,7 @@ pub struct Args {
     /// Second CSU of the comparison.
     #[arg(long, default_value = ccg_divide::stages::headline::DEFAULT_CSU_B)]
     csu_b: String,
-    /// Write stage timings and peak memory as JSON to this file (used by `bench`).
+    /// Write stage timings and peak memory as JSON to this file (read by the benchmark harness, `cargo bench`).
     #[arg(long, hide = true)]
     timings: Option<PathBuf>,
     /// No progress bars (they are drawn only when stderr is a terminal anyway).
@@ -67,9 +67,9 @@ impl Args {
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let s = pipeline::analyse(&args.options(true))?;
     if let Some(path) = args.timings {
-        let report = commands::bench::ChildReport {
+        let report = commands::timings::ChildReport {
             stages: s.timings.clone(),
-            peak_rss_kib: commands::bench::peak_rss_kib(),
+            peak_rss_kib: commands::timings::peak_rss_kib(),
         };
         std::fs::write(path, serde_json::to_string(&report)?)?;
     }

@@ -3,7 +3,6 @@
 //! maps errors to exit codes.
 
 pub mod analyse;
-pub mod bench;
 pub mod calibration;
 pub mod check_data;
 pub mod reconstruct;
@@ -34,8 +33,6 @@ enum Command {
     Reconstruct(reconstruct::Args),
     /// Generate synthetic inputs (N organisations, about ten conditions each) for benchmarks.
     Synth(synth::Args),
-    /// Time `analyse` end to end and per stage on the default data and on synthetic inputs.
-    Bench(bench::Args),
     /// Do the tests keep their promise? Rejection rates at 5% over reconstructions with no effect
     /// put in; written to DATA_DIR/calibration.json for findings.md.
     Calibration(calibration::Args),
@@ -52,7 +49,6 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Analyse(args) => analyse::run(args),
         Command::Reconstruct(args) => reconstruct::run(args),
         Command::Synth(args) => synth::run(args),
-        Command::Bench(args) => bench::run(args),
         Command::Calibration(args) => calibration::run(args),
         Command::CheckData(args) => check_data::run(args),
         Command::Rerun(args) => rerun::run(args),

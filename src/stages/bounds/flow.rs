@@ -367,11 +367,22 @@ mod tests {
             }
             let truth = brute_force(&values, &class_count);
             let fast = assign(&values, &class_count);
-            let groups: Vec<(Vec<(usize, f64)>, Vec<usize>)> =
-                values.iter().enumerate().map(|(u, v)| (v.clone(), vec![u])).collect();
+            let groups: Vec<(Vec<(usize, f64)>, Vec<usize>)> = values
+                .iter()
+                .enumerate()
+                .map(|(u, v)| (v.clone(), vec![u]))
+                .collect();
             let slow = reference::assign_groups(&groups, units, &class_count);
-            assert_eq!(fast.as_ref().map(|f| f.0), truth, "{values:?} {class_count:?}");
-            assert_eq!(slow.as_ref().map(|f| f.0), truth, "{values:?} {class_count:?}");
+            assert_eq!(
+                fast.as_ref().map(|f| f.0),
+                truth,
+                "{values:?} {class_count:?}"
+            );
+            assert_eq!(
+                slow.as_ref().map(|f| f.0),
+                truth,
+                "{values:?} {class_count:?}"
+            );
             match fast {
                 Some((total, class_of)) => {
                     feasible += 1;
@@ -388,6 +399,9 @@ mod tests {
                 None => infeasible += 1,
             }
         }
-        assert!(feasible > 1000 && infeasible > 100, "{feasible} {infeasible}");
+        assert!(
+            feasible > 1000 && infeasible > 100,
+            "{feasible} {infeasible}"
+        );
     }
 }

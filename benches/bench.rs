@@ -1,20 +1,82 @@
-//! `bench`: end-to-end and per-stage cost of `analyse`, on the default data and on synthetic
-//! inputs of growing size, side by side with an equivalent pandas + scipy script
+//! The benchmark harness: end-to-end and per-stage cost of `analyse`, on the default data and
+//! on synthetic inputs of growing size, side by side with an equivalent pandas + scipy script
 //! (`scripts/bench/`). Each run is a fresh process (start to last file written); the child
-//! reports its stage timings and peak memory through a side file.
+//! reports its stage timings and peak memory through a side file (`--timings`, see
+//! `ccg_divide::commands::timings`).
+//!
+//! Not part of the installed binary: it starts child processes and builds a Python virtual
+//! environment, which a user's `ccg-divide` has no business doing. Run it with
+//!
+//! ```text
+//! cargo bench -- --write BENCHMARKS.md
+//! ```
+//!
+//! (`cargo bench` builds the release binary first and tells this harness where it is.)
 
-use crate::io::read::{conditions_dir, CCGS_FILE, CONDITIONS_FILE};
 use anyhow::{bail, Context, Result};
-use serde::{Deserialize, Serialize};
+use ccg_divide::commands::timings::ChildReport;
+use ccg_divide::io::read::{conditions_dir, CCGS_FILE, CONDITIONS_FILE};
+use clap::Parser;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-/// What an `analyse --timings FILE` child writes.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ChildReport {
-    pub stages: Vec<(String, f64)>,
-    pub peak_rss_kib: u64,
+#[derive(Parser)]
+#[command(about = "Time `ccg-divide analyse` end to end and per stage")]
+struct Args {
+    #[arg(long, default_value = "data")]
+    data_dir: PathBuf,
+    /// Synthetic sizes (organisations).
+    #[arg(long, value_delimiter = ',', default_value = "1000,10000,100000")]
+    sizes: Vec<usize>,
+    /// Runs per input (median reported).
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// Write the report here (e.g. BENCHMARKS.md) as well as printing it.
+    #[arg(long)]
+    write: Option<PathBuf>,
+    /// Skip the pandas comparison (it needs python3 and PyPI for its virtual environment).
+    #[arg(long)]
+    no_pandas: bool,
+    /// Where the pandas comparison's virtual environment lives (made on first use).
+    #[arg(long, default_value = "target/bench-venv")]
+    venv: PathBuf,
+    /// Passed by `cargo bench` to every benchmark; nothing to do with it.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+/// The command that regenerates BENCHMARKS.md, as the report states it.
+const COMMAND: &str = "cargo bench -- --write BENCHMARKS.md";
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    // Built by `cargo bench` alongside this harness (release profile).
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_ccg-divide"));
+    let work = std::env::temp_dir().join(format!("ccg-divide-bench-{}", std::process::id()));
+    let (pandas, note) = if args.no_pandas {
+        (None, Some("--no-pandas given".to_string()))
+    } else {
+        match Pandas::prepare(Path::new("scripts/bench"), &args.venv) {
+            Ok(p) => (Some(p), None),
+            Err(e) => (None, Some(format!("{e:#}"))),
+        }
+    };
+    let rows = run(
+        &exe,
+        &args.data_dir,
+        &args.sizes,
+        args.runs.max(1),
+        pandas.as_ref(),
+        &work,
+    );
+    let _ = std::fs::remove_dir_all(&work);
+    let md = markdown(&rows?, COMMAND, note.as_deref());
+    print!("{md}");
+    if let Some(path) = args.write {
+        std::fs::write(path, &md)?;
+    }
+    Ok(())
 }
 
 /// The pandas + scipy script on the same input: process wall time (median) and its own
@@ -40,7 +102,7 @@ pub struct BenchRow {
 
 impl BenchRow {
     pub fn median_wall(&self) -> f64 {
-        crate::stats::median(&self.wall_s)
+        ccg_divide::stats::median(&self.wall_s)
     }
 
     fn stage(&self, prefix: &str) -> f64 {
@@ -59,19 +121,6 @@ impl BenchRow {
     fn full_resampling(&self) -> bool {
         self.label.ends_with("default resampling")
     }
-}
-
-/// Peak resident memory of this process (Linux: VmHWM), in KiB; 0 when unknown.
-pub fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 fn run_once(exe: &Path, data: &Path, args: &[String], work: &Path) -> Result<(f64, ChildReport)> {
@@ -202,7 +251,7 @@ impl Pandas {
             compute = v["seconds"].as_f64().unwrap_or(f64::NAN);
         }
         Ok(PandasRun {
-            wall_s: crate::stats::median(&walls),
+            wall_s: ccg_divide::stats::median(&walls),
             compute_s: compute,
         })
     }
@@ -236,7 +285,7 @@ pub fn run(
     let largest = sizes.iter().copied().max().unwrap_or(0);
     for &n in sizes {
         let dir: PathBuf = work.join(format!("synth-{n}"));
-        let cond = crate::commands::synth::write(&dir, n, 42)?;
+        let cond = ccg_divide::commands::synth::write(&dir, n, 42)?;
         let reduced = [
             "--bootstrap",
             "200",
@@ -318,7 +367,7 @@ const TARGETS: [Target; 6] = [
         met: |r| {
             r.stages
                 .iter()
-                .any(|(s, t)| s == crate::pipeline::BOUNDS_STAGE && *t <= 0.05)
+                .any(|(s, t)| s == ccg_divide::pipeline::BOUNDS_STAGE && *t <= 0.05)
         },
     },
     Target {
