@@ -3,12 +3,16 @@
 # network address unresolvable, so anything not inside the file would be missing) to an A4 PDF
 # and to screenshots at desktop and phone widths, then check the PDF's text:
 #   - every claim's verdict and figure (from findings.json) is there,
-#   - every section title is there and no page is blank.
+#   - every section title is there and no page is blank;
+# and audit it for accessibility (axe-core in the same browser, WCAG 2.1 A/AA and best practice,
+# desktop and phone widths, light and dark colour schemes: scripts/report-audit/).
 # Writes the renderings to OUTPUT_DIR/report-check/ and, when every check passes,
 # docs/report-top.png (the README's picture).
 #
 # Usage: scripts/check-report.sh [OUTPUT_DIR]        (default: output; run `analyse` first)
-# Installs Debian's chromium and poppler-utils when they are missing (needs root or sudo).
+# Installs Debian's chromium, poppler-utils and nodejs/npm when they are missing (needs root or
+# sudo), and the audit's pinned npm packages (scripts/report-audit/package-lock.json) into
+# ${XDG_CACHE_HOME:-~/.cache}/ccg-divide/report-audit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-output}"
@@ -23,6 +27,8 @@ command -v chromium >/dev/null || need+=(chromium)
 command -v pdftotext >/dev/null || need+=(poppler-utils)
 command -v python3 >/dev/null || need+=(python3)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -64,6 +70,7 @@ for ((i = 1; i <= pages; i++)); do
     pdftotext -f "$i" -l "$i" "$check/report.pdf" "$check/page-$i.txt"
 done
 pdftotext "$check/report.pdf" "$check/report.txt"
+pdftotext -bbox "$check/report.pdf" "$check/words.html"
 
 python3 - "$out/findings.json" "$check" "$pages" <<'PY'
 import json, re, sys
@@ -99,6 +106,20 @@ for title in ["The published claims", "What the published record settles", "Regi
     # A heading is a line of its own (body text may use the same words).
     if title not in lines:
         problems.append(f"section heading {title!r} not in the PDF")
+# Print size: every word on paper (chart text included, drawn as vector text) at least 7 pt. A
+# word's box is the font's ascent plus descent: 1.164 em for DejaVu Sans (the page's and the
+# charts' font), so its height in points over 1.164 is its size.
+EM_BOX, MIN_PT = 1.164, 7.0
+word = re.compile(r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>')
+sizes = [((float(y1) - float(y0)) / EM_BOX, w) for y0, y1, w in word.findall(open(f"{check}/words.html").read())]
+small = sorted((pt, w) for pt, w in sizes if pt < MIN_PT - 0.05)
+if not sizes:
+    problems.append("no words with positions in the PDF (pdftotext -bbox)")
+elif small:
+    problems.append(f"{len(small)} words printed under {MIN_PT} pt, e.g. " +
+                    ", ".join(f"{w!r} at {pt:.1f} pt" for pt, w in small[:8]))
+else:
+    print(f"  print: smallest text {min(pt for pt, _ in sizes):.1f} pt over {len(sizes)} words")
 blank = [p for p in range(1, pages + 1)
          if len(squeeze(open(f"{check}/page-{p}.txt").read())) < 40]
 if blank:
@@ -108,6 +129,18 @@ if problems:
     sys.exit(1)
 print(f"check-report: ok: {pages} A4 pages, every claim's verdict and figure and every section in the rendered text")
 PY
+# The accessibility audit. Its packages are installed once per lock file (npm's registry only).
+audit_src="scripts/report-audit"
+audit_dir="${XDG_CACHE_HOME:-$HOME/.cache}/ccg-divide/report-audit"
+if ! cmp -s "$audit_src/package-lock.json" "$audit_dir/package-lock.json" || [ ! -d "$audit_dir/node_modules" ]; then
+    echo "check-report: installing the audit's npm packages (axe-core, puppeteer-core) in $audit_dir" >&2
+    rm -rf "$audit_dir"
+    mkdir -p "$audit_dir"
+    cp "$audit_src/package.json" "$audit_src/package-lock.json" "$audit_dir/"
+    (cd "$audit_dir" && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+NODE_PATH="$audit_dir/node_modules" timeout 300 node "$audit_src/audit.cjs" "$report" "$(command -v chromium)" "$check"
+
 # The README's picture, only from a report that passed.
 cp "$check/top.png" docs/report-top.png
 echo "check-report: renderings in $check (report.pdf, desktop.png, phone.png); docs/report-top.png updated"

@@ -554,8 +554,8 @@ pub fn write_outputs(
     clock: &mut Stopwatch,
 ) -> Result<()> {
     let f = &r.findings;
-    figures::draw_all(&out.path(""), f, &r.scored)?;
-    clock.lap("charts (PNG)");
+    let mut vectors = figures::draw_all(&out.path(""), f, &r.scored)?;
+    clock.lap("charts (PNG and SVG)");
     let ccg_scores = r.scored.ccgs.select(CCG_SCORE_COLUMNS)?;
     out.write("ccg_scores.csv", tables::frame_csv(&ccg_scores)?)?;
     out.write("region_summary.csv", tables::frame_csv(&r.scored.regions)?)?;
@@ -595,7 +595,14 @@ pub fn write_outputs(
     out.write("findings.md", markdown::markdown(&doc))?;
     let mut charts = std::collections::BTreeMap::new();
     for file in doc.figures() {
-        charts.insert(file.to_string(), out.read(file)?);
+        let chart = match vectors.remove(file) {
+            Some(v) => html::Embed::Svg {
+                desktop: v.desktop,
+                phone: v.phone,
+            },
+            None => html::Embed::Png(out.read(file)?),
+        };
+        charts.insert(file.to_string(), chart);
     }
     out.write("report.html", html::report_html(&doc, &charts)?)?;
     clock.lap("findings.md + report.html");

@@ -2,6 +2,7 @@
 //! its drawing (`figures`) and its caption and alt text (`captions`) are found from here.
 //! Adding a chart: a variant, its line in each match below, a drawing and a caption function.
 
+use crate::render::charts::{Layout, Target};
 use crate::render::document::{text, Block};
 use crate::render::{captions, figures};
 use crate::stages::findings::Findings;
@@ -94,28 +95,60 @@ impl Chart {
         })
     }
 
-    /// Draw it into `dir` (nothing when the run does not draw it).
-    pub fn draw(
+    /// Draw it on a target (nothing when the run does not draw it).
+    pub fn draw(self, to: Target, f: &Findings, ctx: &figures::Context) -> anyhow::Result<()> {
+        if !self.drawn(f) {
+            return Ok(());
+        }
+        match self {
+            Chart::Distribution => figures::distribution(to, f, ctx),
+            Chart::RegionMedians => figures::region_medians(to, f, ctx),
+            Chart::CsuScores => figures::csu_scores(to, f, ctx),
+            Chart::ScoreVsPopulation => figures::score_vs_population(to, f, ctx),
+            Chart::ScoreVsDeprivation => figures::score_vs_deprivation(to, f, ctx),
+            Chart::FunnelPopulation => figures::funnel_plot(to, f, ctx),
+            Chart::DirectionsByRegion => figures::directions(to, f),
+            Chart::LaterRatingsByRegion => figures::later_ratings(to, f),
+            Chart::AreaTeamMedians => figures::area_team_medians(to, f, ctx),
+            Chart::Bounds => figures::bounds(to, f),
+        }
+    }
+
+    /// Draw it into `dir` as its PNG file (nothing when the run does not draw it).
+    pub fn draw_png(
         self,
         dir: &std::path::Path,
         f: &Findings,
         ctx: &figures::Context,
     ) -> anyhow::Result<()> {
-        if !self.drawn(f) {
-            return Ok(());
+        self.draw(Target::Png(&dir.join(self.file())), f, ctx)
+    }
+
+    /// Charts with one mark per CCG: vector drawings of them grow with the CCGs.
+    pub fn mark_per_ccg(self) -> bool {
+        matches!(
+            self,
+            Chart::ScoreVsPopulation | Chart::ScoreVsDeprivation | Chart::FunnelPopulation
+        )
+    }
+
+    /// Its SVG drawings for report.html, or None when the run does not draw it or it has a
+    /// mark per CCG and more than `MAX_VECTOR_MARKS` CCGs (the page keeps the PNG, so a
+    /// synthetic 100,000-CCG report stays the size it was).
+    pub fn vector(
+        self,
+        f: &Findings,
+        ctx: &figures::Context,
+    ) -> anyhow::Result<Option<figures::Vector>> {
+        if !self.drawn(f) || (self.mark_per_ccg() && f.headline.n_ccgs > MAX_VECTOR_MARKS) {
+            return Ok(None);
         }
-        let path = dir.join(self.file());
-        match self {
-            Chart::Distribution => figures::distribution(&path, f, ctx),
-            Chart::RegionMedians => figures::region_medians(&path, f, ctx),
-            Chart::CsuScores => figures::csu_scores(&path, f, ctx),
-            Chart::ScoreVsPopulation => figures::score_vs_population(&path, f, ctx),
-            Chart::ScoreVsDeprivation => figures::score_vs_deprivation(&path, f, ctx),
-            Chart::FunnelPopulation => figures::funnel_plot(&path, f, ctx),
-            Chart::DirectionsByRegion => figures::directions(&path, f),
-            Chart::LaterRatingsByRegion => figures::later_ratings(&path, f),
-            Chart::AreaTeamMedians => figures::area_team_medians(&path, f, ctx),
-            Chart::Bounds => figures::bounds(&path, f),
-        }
+        Ok(Some(figures::Vector {
+            desktop: figures::svg(Layout::Desktop, |to| self.draw(to, f, ctx))?,
+            phone: figures::svg(Layout::Phone, |to| self.draw(to, f, ctx))?,
+        }))
     }
 }
+
+/// Beyond this many CCGs, charts with a mark per CCG are embedded in report.html as PNG.
+pub const MAX_VECTOR_MARKS: usize = 2000;

@@ -1,5 +1,8 @@
-//! Stage 7: charts as PNG, with an embedded font (DejaVu Sans) so text renders identically
-//! on machines without system fonts.
+//! The charts' drawings, with an embedded font (DejaVu Sans) so text renders identically on
+//! machines without system fonts. Each chart draws on any plotters backend: as a PNG file in
+//! the desktop layout (the files in `output/`, for slides) and as SVG in either layout (the
+//! charts of report.html: vector, text as text). The phone layout is narrower with type at
+//! least `PHONE_MIN_FONT`, so that at a 390-pixel-wide page every label stays readable.
 
 use crate::model::REGIONS;
 use crate::stages::funnel::Funnel;
@@ -13,6 +16,13 @@ use std::sync::Once;
 const FONT: &str = "sans-serif";
 pub const WIDTH: u32 = 1200;
 pub const HEIGHT: u32 = 720;
+/// The phone layout's drawing size (CSS pixels at 1:1): a 390-pixel page shows it at about
+/// three quarters of its size.
+pub const PHONE_WIDTH: u32 = 480;
+pub const PHONE_HEIGHT: u32 = 640;
+/// Smallest type of the phone layout, in plotters' units (an SVG font size of this over 1.24:
+/// about 12.9 px, so about 9.8 px on a 390-pixel page).
+pub const PHONE_MIN_FONT: u32 = 16;
 /// Beyond this many CCGs the distribution chart samples the sorted scores at this many quantiles.
 pub const MAX_BARS: usize = 1000;
 
@@ -29,6 +39,102 @@ pub const HIGHLIGHT: RGBColor = RGBColor(213, 94, 0);
 pub const MUTED: RGBColor = RGBColor(160, 160, 160);
 const BAR: RGBColor = RGBColor(0, 114, 178);
 
+/// How a chart is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// 1200 × 720, as the PNG files (and the wide page).
+    Desktop,
+    /// Narrow, larger type, the title wrapped and axis notes cut to their first words (the
+    /// figure's caption says the rest): phones and paper.
+    Phone,
+}
+
+impl Layout {
+    /// A font size: as designed on the desktop, at least `PHONE_MIN_FONT` on a phone.
+    fn font(self, size: u32) -> u32 {
+        match self {
+            Layout::Desktop => size,
+            Layout::Phone => size.max(PHONE_MIN_FONT),
+        }
+    }
+    /// A horizontal length designed for the desktop width, on this layout's width.
+    fn across(self, px: u32) -> u32 {
+        match self {
+            Layout::Desktop => px,
+            Layout::Phone => px * PHONE_WIDTH / WIDTH,
+        }
+    }
+    /// An axis description: in full on the desktop, without its bracketed details on a phone.
+    fn desc(self, text: &str) -> String {
+        match self {
+            Layout::Desktop => text.to_string(),
+            Layout::Phone => text.split(" (").next().unwrap_or(text).to_string(),
+        }
+    }
+    /// The vertical axis's description, drawn turned on the desktop; none on a phone, where
+    /// `page` writes it level above the chart (turned text is hard to read on a small screen,
+    /// and paper measures type by lines of text).
+    fn y_desc(self, text: &str) -> String {
+        match self {
+            Layout::Desktop => text.to_string(),
+            Layout::Phone => String::new(),
+        }
+    }
+    /// A label of at most `chars` characters on a phone (cut with an ellipsis), as is on the
+    /// desktop.
+    fn fit(self, text: &str, chars: usize) -> String {
+        if self == Layout::Desktop || text.chars().count() <= chars {
+            return text.to_string();
+        }
+        let cut: String = text.chars().take(chars.saturating_sub(1)).collect();
+        format!("{}\u{2026}", cut.trim_end())
+    }
+}
+
+/// A region's name as a phone's axis has room for.
+fn region_label(layout: Layout, name: &str) -> String {
+    match (layout, name) {
+        (Layout::Phone, "North of England") => "North".into(),
+        (Layout::Phone, "Midlands and East of England") => "Midlands/East".into(),
+        (Layout::Phone, "South of England") => "South".into(),
+        _ => name.to_string(),
+    }
+}
+
+/// Where a chart is drawn: a PNG file (desktop layout) or SVG text in a layout.
+pub enum Target<'a> {
+    Png(&'a Path),
+    Svg(Layout, &'a mut String),
+}
+
+/// Run `$draw(root, layout)` on the target's backend (plotters' backends are distinct types,
+/// so the drawing functions are generic and this picks one). `$phone_height` is the SVG
+/// phone layout's height (charts with many rows are taller there).
+macro_rules! on_target {
+    ($to:expr, $phone_height:expr, $draw:expr) => {
+        match $to {
+            Target::Png(path) => {
+                register_fonts();
+                $draw(
+                    BitMapBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area(),
+                    Layout::Desktop,
+                )
+            }
+            Target::Svg(layout, svg) => {
+                register_fonts();
+                let size = match layout {
+                    Layout::Desktop => (WIDTH, HEIGHT),
+                    Layout::Phone => (PHONE_WIDTH, $phone_height),
+                };
+                $draw(
+                    SVGBackend::with_string(svg, size).into_drawing_area(),
+                    layout,
+                )
+            }
+        }
+    };
+}
+
 fn register_fonts() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
@@ -42,31 +148,58 @@ fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow!("chart drawing failed: {e:?}")
 }
 
-/// A chart page: title area handled by plotters' caption; a footer carries the source note.
-fn page<'a>(
-    path: &'a Path,
+type Area<DB> = DrawingArea<DB, Shift>;
+
+/// A chart page: the footer carries the source note; on a phone the title is drawn here,
+/// wrapped (plotters' caption is one line), then the vertical axis's description, level, and
+/// the main area starts below them.
+fn page<DB: DrawingBackend>(
+    root: Area<DB>,
+    layout: Layout,
+    title: &str,
+    y_label: Option<&str>,
     note: &str,
-) -> Result<(
-    DrawingArea<BitMapBackend<'a>, Shift>,
-    DrawingArea<BitMapBackend<'a>, Shift>,
-)> {
-    register_fonts();
-    let root = BitMapBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
+) -> Result<(Area<DB>, Area<DB>)> {
     root.fill(&WHITE).map_err(err)?;
-    // The footer grows to fit the note (up to four lines) so no source text is cut off.
-    let lines = wrap(note, 160);
-    let n_lines = lines.len().clamp(1, 4) as u32;
-    let (main, footer) = root.split_vertically(HEIGHT - 10 - 18 * n_lines);
-    for (i, line) in lines.iter().take(4).enumerate() {
+    let (height, width) = (root.dim_in_pixel().1, root.dim_in_pixel().0);
+    // The footer grows to fit the note so no source text is cut off.
+    let (chars, most, line, font) = match layout {
+        Layout::Desktop => (160, 4, 18, 13),
+        Layout::Phone => (62, 8, 20, layout.font(13)),
+    };
+    let lines = wrap(note, chars);
+    let n_lines = lines.len().clamp(1, most) as u32;
+    let (main, footer) = root.split_vertically(height - 10 - line * n_lines);
+    for (i, text) in lines.iter().take(most).enumerate() {
         footer
             .draw_text(
-                line,
-                &(FONT, 13).into_font().color(&GREY),
-                (14, 6 + 18 * i as i32),
+                text,
+                &(FONT, font).into_font().color(&GREY),
+                (14, 6 + line as i32 * i as i32),
             )
             .map_err(err)?;
     }
-    Ok((root, main))
+    if layout == Layout::Desktop {
+        return Ok((root, main));
+    }
+    let title_lines = wrap(title, ((width - 28) / 9) as usize);
+    let n_title = title_lines.len().min(3) as u32;
+    let axis = y_label.map(|y| format!("\u{2191} {}", layout.desc(y)));
+    let (head, body) =
+        main.split_vertically(10 + 24 * n_title + if axis.is_some() { 22 } else { 0 });
+    for (i, text) in title_lines.iter().take(3).enumerate() {
+        head.draw_text(text, &title_style(layout), (14, 8 + 24 * i as i32))
+            .map_err(err)?;
+    }
+    if let Some(axis) = axis {
+        head.draw_text(
+            &axis,
+            &(FONT, layout.font(16)).into_font().color(&BLACK),
+            (14, 8 + 24 * n_title as i32),
+        )
+        .map_err(err)?;
+    }
+    Ok((root, body))
 }
 
 fn wrap(text: &str, width: usize) -> Vec<String> {
@@ -85,16 +218,20 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-/// A chart on the page's main area: title, margins and label areas as every chart has them.
-fn builder<'a, 'b>(
-    main: &'a DrawingArea<BitMapBackend<'b>, Shift>,
+/// A chart on the page's main area: title (the desktop's; a phone's is above, from `page`),
+/// margins and label areas as every chart has them.
+fn builder<'a, 'b, DB: DrawingBackend>(
+    main: &'a DrawingArea<DB, Shift>,
+    layout: Layout,
     title: &str,
     x_label_area: u32,
     y_label_area: u32,
-) -> ChartBuilder<'a, 'static, BitMapBackend<'b>> {
+) -> ChartBuilder<'a, 'b, DB> {
     let mut b = ChartBuilder::on(main);
-    b.caption(title, title_style())
-        .margin(16)
+    if layout == Layout::Desktop {
+        b.caption(title, title_style(layout));
+    }
+    b.margin(if layout == Layout::Desktop { 16 } else { 8 })
         .x_label_area_size(x_label_area)
         .y_label_area_size(y_label_area);
     b
@@ -103,6 +240,7 @@ fn builder<'a, 'b>(
 /// The series legend, as every chart draws it.
 fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,
+    layout: Layout,
     position: SeriesLabelPosition,
     font_size: u32,
 ) -> Result<()> {
@@ -111,18 +249,29 @@ fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
         .position(position)
         .background_style(WHITE.mix(0.9))
         .border_style(GREY)
-        .label_font((FONT, font_size))
+        .label_font((FONT, layout.font(font_size)))
         .draw()
         .map_err(err)
 }
 
-fn title_style() -> TextStyle<'static> {
-    TextStyle::from((FONT, 24, FontStyle::Bold).into_font()).color(&BLACK)
+fn title_style(layout: Layout) -> TextStyle<'static> {
+    let size = match layout {
+        Layout::Desktop => 24,
+        Layout::Phone => 19,
+    };
+    TextStyle::from((FONT, size, FontStyle::Bold).into_font()).color(&BLACK)
 }
 
 /// Every CCG's score, sorted, one bar per CCG coloured by region.
-pub fn distribution(
-    path: &Path,
+pub fn distribution(to: Target, scores: &[(f64, String)], y_label: &str, note: &str) -> Result<()> {
+    on_target!(to, PHONE_HEIGHT, |root, layout| distribution_on(
+        root, layout, scores, y_label, note
+    ))
+}
+
+fn distribution_on<DB: DrawingBackend>(
+    root: Area<DB>,
+    layout: Layout,
     scores: &[(f64, String)],
     y_label: &str,
     note: &str,
@@ -140,7 +289,6 @@ pub fn distribution(
     };
     let n = bars.len();
     let ymax = bars.iter().map(|b| b.0).fold(1.0, f64::max) * 1.05;
-    let (root, main) = page(path, note)?;
     let title = if scores.len() > MAX_BARS {
         format!(
             "Composite condition score, {} CCGs sorted (shown at {MAX_BARS} quantiles)",
@@ -152,7 +300,8 @@ pub fn distribution(
             scores.len()
         )
     };
-    let mut chart = builder(&main, &title, 44, 70)
+    let (root, main) = page(root, layout, &title, Some(y_label), note)?;
+    let mut chart = builder(&main, layout, &title, 44, layout.across(70).max(60))
         .build_cartesian_2d(0f64..n as f64, 0f64..ymax)
         .map_err(err)?;
     chart
@@ -160,10 +309,10 @@ pub fn distribution(
         .disable_x_mesh()
         .x_labels(0)
         .y_label_formatter(&|v| format_axis(*v))
-        .x_desc("CCGs, ranked from lowest to highest score")
-        .y_desc(y_label)
-        .axis_desc_style((FONT, 16))
-        .label_style((FONT, 14))
+        .x_desc(layout.desc("CCGs, ranked from lowest to highest score"))
+        .y_desc(layout.y_desc(y_label))
+        .axis_desc_style((FONT, layout.font(16)))
+        .label_style((FONT, layout.font(14)))
         .draw()
         .map_err(err)?;
     let bar = |i: usize, b: &(f64, String), colour: RGBColor| {
@@ -193,7 +342,7 @@ pub fn distribution(
             .label(*region)
             .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], colour.filled()));
     }
-    legend(&mut chart, SeriesLabelPosition::UpperLeft, 15)?;
+    legend(&mut chart, layout, SeriesLabelPosition::UpperLeft, 15)?;
     root.present().map_err(err)?;
     Ok(())
 }
@@ -208,7 +357,22 @@ pub struct Bar {
 
 /// Vertical bars with value labels (region medians).
 pub fn labelled_bars(
-    path: &Path,
+    to: Target,
+    title: &str,
+    y_label: &str,
+    bars: &[Bar],
+    note: &str,
+) -> Result<()> {
+    on_target!(to, PHONE_HEIGHT, |root, layout| match layout {
+        // A phone has no room for the groups' names side by side: bars lie down instead.
+        Layout::Phone => horizontal_bars_on(root, layout, title, y_label, bars, note),
+        Layout::Desktop => labelled_bars_on(root, layout, title, y_label, bars, note),
+    })
+}
+
+fn labelled_bars_on<DB: DrawingBackend>(
+    root: Area<DB>,
+    layout: Layout,
     title: &str,
     y_label: &str,
     bars: &[Bar],
@@ -220,8 +384,8 @@ pub fn labelled_bars(
         .map(|b| b.interval.map(|i| i.1).unwrap_or(b.value).max(b.value))
         .fold(1.0, f64::max)
         * 1.15;
-    let (root, main) = page(path, note)?;
-    let mut chart = builder(&main, title, 50, 70)
+    let (root, main) = page(root, layout, title, Some(y_label), note)?;
+    let mut chart = builder(&main, layout, title, 50, 70)
         .build_cartesian_2d((0..n - 1).into_segmented(), 0f64..top)
         .map_err(err)?;
     let labels: Vec<String> = bars.iter().map(|b| b.label.clone()).collect();
@@ -234,9 +398,9 @@ pub fn labelled_bars(
             SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
             _ => String::new(),
         })
-        .y_desc(y_label)
-        .axis_desc_style((FONT, 16))
-        .label_style((FONT, 15))
+        .y_desc(layout.y_desc(y_label))
+        .axis_desc_style((FONT, layout.font(16)))
+        .label_style((FONT, layout.font(15)))
         .draw()
         .map_err(err)?;
     chart
@@ -285,7 +449,22 @@ pub fn labelled_bars(
 
 /// Horizontal bars, sorted as given (CSU means), with optional interval whiskers.
 pub fn horizontal_bars(
-    path: &Path,
+    to: Target,
+    title: &str,
+    x_label: &str,
+    bars: &[Bar],
+    note: &str,
+) -> Result<()> {
+    // On a phone each bar gets a line of type.
+    let phone_height = PHONE_HEIGHT.max(220 + 22 * bars.len() as u32);
+    on_target!(to, phone_height, |root, layout| horizontal_bars_on(
+        root, layout, title, x_label, bars, note
+    ))
+}
+
+fn horizontal_bars_on<DB: DrawingBackend>(
+    root: Area<DB>,
+    layout: Layout,
     title: &str,
     x_label: &str,
     bars: &[Bar],
@@ -297,12 +476,20 @@ pub fn horizontal_bars(
         .map(|b| b.interval.map(|i| i.1).unwrap_or(b.value).max(b.value))
         .fold(1.0, f64::max)
         * 1.12;
-    let (root, main) = page(path, note)?;
-    let mut chart = builder(&main, title, 44, 330)
+    let (root, main) = page(root, layout, title, None, note)?;
+    let label_area = match layout {
+        Layout::Desktop => 330,
+        Layout::Phone => 190,
+    };
+    let mut chart = builder(&main, layout, title, 44, label_area)
         .build_cartesian_2d(0f64..right, (0..n - 1).into_segmented())
         .map_err(err)?;
     // Highest first at the top: segment 0 is at the bottom, so reverse the order.
-    let labels: Vec<String> = bars.iter().rev().map(|b| b.label.clone()).collect();
+    let labels: Vec<String> = bars
+        .iter()
+        .rev()
+        .map(|b| layout.fit(&region_label(layout, &b.label), 25))
+        .collect();
     chart
         .configure_mesh()
         .disable_y_mesh()
@@ -312,9 +499,10 @@ pub fn horizontal_bars(
             _ => String::new(),
         })
         .x_label_formatter(&|v| format_axis(*v))
-        .x_desc(x_label)
-        .axis_desc_style((FONT, 16))
-        .label_style((FONT, if n > 24 { 11 } else { 14 }))
+        .x_labels(if layout == Layout::Phone { 5 } else { 11 })
+        .x_desc(layout.desc(x_label))
+        .axis_desc_style((FONT, layout.font(16)))
+        .label_style((FONT, layout.font(if n > 24 { 11 } else { 14 })))
         .draw()
         .map_err(err)?;
     chart
@@ -344,8 +532,8 @@ pub fn horizontal_bars(
             })
         }))
         .map_err(err)?;
-    let value_style =
-        TextStyle::from((FONT, 13).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+    let value_style = TextStyle::from((FONT, layout.font(13)).into_font())
+        .pos(Pos::new(HPos::Left, VPos::Center));
     chart
         .draw_series(bars.iter().rev().enumerate().map(|(i, b)| {
             let x = b.interval.map(|x| x.1).unwrap_or(b.value).max(b.value);
@@ -369,7 +557,19 @@ pub struct Scatter<'a> {
 }
 
 pub fn scatter(
-    path: &Path,
+    to: Target,
+    spec: &Scatter,
+    points: &[(f64, f64, String)],
+    note: &str,
+) -> Result<()> {
+    on_target!(to, PHONE_HEIGHT, |root, layout| scatter_on(
+        root, layout, spec, points, note
+    ))
+}
+
+fn scatter_on<DB: DrawingBackend>(
+    root: Area<DB>,
+    layout: Layout,
     spec: &Scatter,
     points: &[(f64, f64, String)],
     note: &str,
@@ -385,23 +585,24 @@ pub fn scatter(
         (1.0, 2.0)
     };
     let ymax = points.iter().map(|p| p.1).fold(1.0, f64::max) * 1.05;
-    let (root, main) = page(path, note)?;
-    let mut builder = builder(&main, spec.title, 50, 70);
+    let (root, main) = page(root, layout, spec.title, Some(spec.y_label), note)?;
+    let mut builder = builder(&main, layout, spec.title, 50, layout.across(70).max(60));
     // Small inputs get full-size markers; huge ones get dots so the cloud stays readable.
     let radius = if points.len() > 5000 { 1 } else { 4 };
     macro_rules! body {
         ($chart:expr) => {{
             let mut chart = $chart;
-            chart
-                .configure_mesh()
-                .x_desc(spec.x_label)
-                .y_desc(spec.y_label)
-                .axis_desc_style((FONT, 16))
-                .label_style((FONT, 14))
+            let mut mesh = chart.configure_mesh();
+            mesh.x_desc(layout.desc(spec.x_label))
+                .y_desc(layout.y_desc(spec.y_label))
+                .axis_desc_style((FONT, layout.font(16)))
+                .label_style((FONT, layout.font(14)))
                 .x_label_formatter(&|v| format_axis(*v))
-                .y_label_formatter(&|v| format_axis(*v))
-                .draw()
-                .map_err(err)?;
+                .y_label_formatter(&|v| format_axis(*v));
+            if layout == Layout::Phone {
+                mesh.x_labels(5);
+            }
+            mesh.draw().map_err(err)?;
             for (ri, region) in REGIONS.iter().enumerate() {
                 let colour = REGION_COLOURS[ri];
                 chart
@@ -415,7 +616,7 @@ pub fn scatter(
                     .label(*region)
                     .legend(move |(x, y)| Circle::new((x + 7, y), 5, colour.filled()));
             }
-            legend(&mut chart, SeriesLabelPosition::UpperRight, 15)?;
+            legend(&mut chart, layout, SeriesLabelPosition::UpperRight, 15)?;
         }};
     }
     if spec.log_x {
@@ -432,11 +633,25 @@ pub fn scatter(
     Ok(())
 }
 
-/// (Long because plotters draws by a sequence of builder calls: axes, four limit lines, the
-/// centre line, points by region, legend; split up, each piece would need the chart context
-/// and its generic coordinate type passed around.)
 pub fn funnel(
-    path: &Path,
+    to: Target,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    f: &Funnel,
+    note: &str,
+) -> Result<()> {
+    on_target!(to, PHONE_HEIGHT, |root, layout| funnel_on(
+        root, layout, title, x_label, y_label, f, note
+    ))
+}
+
+// Long because plotters draws by a sequence of builder calls: axes, four limit lines, the
+// centre line, points by region, legend; split up, each piece would need the chart context
+// and its generic coordinate type passed around.
+fn funnel_on<DB: DrawingBackend>(
+    root: Area<DB>,
+    layout: Layout,
     title: &str,
     x_label: &str,
     y_label: &str,
@@ -462,20 +677,21 @@ pub fn funnel(
         .chain(f.limits.iter().map(|l| l.4))
         .fold(1.0, f64::max)
         * 1.05;
-    let (root, main) = page(path, note)?;
-    let mut chart = builder(&main, title, 50, 70)
+    let (root, main) = page(root, layout, title, Some(y_label), note)?;
+    let mut chart = builder(&main, layout, title, 50, layout.across(70).max(60))
         .build_cartesian_2d((xmin * 0.95..xmax * 1.05).log_scale(), 0f64..ymax)
         .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc(x_label)
-        .y_desc(y_label)
-        .axis_desc_style((FONT, 16))
-        .label_style((FONT, 14))
+    let mut mesh = chart.configure_mesh();
+    mesh.x_desc(layout.desc(x_label))
+        .y_desc(layout.y_desc(y_label))
+        .axis_desc_style((FONT, layout.font(16)))
+        .label_style((FONT, layout.font(14)))
         .x_label_formatter(&|v| format_axis(*v))
-        .y_label_formatter(&|v| format_axis(*v))
-        .draw()
-        .map_err(err)?;
+        .y_label_formatter(&|v| format_axis(*v));
+    if layout == Layout::Phone {
+        mesh.x_labels(5);
+    }
+    mesh.draw().map_err(err)?;
     let centre = f.centre;
     chart
         .draw_series(LineSeries::new(
@@ -526,15 +742,14 @@ pub fn funnel(
             .label(*region)
             .legend(move |(x, y)| Circle::new((x + 7, y), 5, colour.filled()));
     }
-    legend(&mut chart, SeriesLabelPosition::UpperRight, 14)?;
+    legend(&mut chart, layout, SeriesLabelPosition::UpperRight, 14)?;
     root.present().map_err(err)?;
     Ok(())
 }
 
 /// Grouped bars: for each group label, one bar per series (directions by region, reviews).
-/// (Long for the same reason as `funnel`.)
 pub fn grouped_bars(
-    path: &Path,
+    to: Target,
     title: &str,
     y_label: &str,
     groups: &[String],
@@ -545,13 +760,153 @@ pub fn grouped_bars(
         .iter()
         .map(|(name, v)| (name.clone(), v.iter().map(|&x| (x, x)).collect()))
         .collect();
-    range_bars(path, title, y_label, groups, &exact, note)
+    range_bars(to, title, y_label, groups, &exact, note)
 }
 
 /// As `grouped_bars`, each value a range: a bar where the range is one value, an open box
 /// from the least to the most where it is not, so a range never passes for a measurement.
 pub fn range_bars(
-    path: &Path,
+    to: Target,
+    title: &str,
+    y_label: &str,
+    groups: &[String],
+    series: &[(String, Vec<(f64, f64)>)],
+    note: &str,
+) -> Result<()> {
+    // On a phone the groups run down the page, a bar of type's height per series.
+    let phone_height =
+        PHONE_HEIGHT.max(300 + groups.len() as u32 * (18 * series.len() as u32 + 14));
+    on_target!(to, phone_height, |root, layout| match layout {
+        Layout::Desktop => range_bars_on(root, layout, title, y_label, groups, series, note),
+        Layout::Phone => range_bars_across(root, layout, title, y_label, groups, series, note),
+    })
+}
+
+/// The largest upper end of any series' range (at least 0.01, so an axis has a length).
+fn largest_end(series: &[(String, Vec<(f64, f64)>)]) -> f64 {
+    series
+        .iter()
+        .flat_map(|s| s.1.iter().map(|r| r.1))
+        .fold(0.0, f64::max)
+        .max(0.01)
+}
+
+/// The regions' colours first, so a region looks the same on every chart.
+const SERIES_COLOURS: [RGBColor; 5] = [
+    REGION_COLOURS[0],
+    REGION_COLOURS[1],
+    REGION_COLOURS[2],
+    REGION_COLOURS[3],
+    RGBColor(86, 180, 233),
+];
+
+/// The phone's form of `range_bars`: groups down the page, each with a bar (or a range's box)
+/// per series lying across, and the series' key above (a phone has no room for the groups'
+/// names side by side).
+// Long because plotters draws by a sequence of builder calls (key, axes, bars, boxes, values)
+// sharing one chart context, as in `funnel_on`.
+fn range_bars_across<DB: DrawingBackend>(
+    root: Area<DB>,
+    layout: Layout,
+    title: &str,
+    value_label: &str,
+    groups: &[String],
+    series: &[(String, Vec<(f64, f64)>)],
+    note: &str,
+) -> Result<()> {
+    let n = groups.len().max(1);
+    let k = series.len().max(1);
+    let right = largest_end(series) * 1.18; // room for the values after the bars
+    let (root, main) = page(root, layout, title, None, note)?;
+    let key_rows = k.div_ceil(2) as u32;
+    let (key, body) = main.split_vertically(8 + 22 * key_rows);
+    for (si, (name, _)) in series.iter().enumerate() {
+        let colour = SERIES_COLOURS[si % SERIES_COLOURS.len()];
+        let (x, y) = (14 + 220 * (si % 2) as i32, 6 + 22 * (si / 2) as i32);
+        key.draw(&Rectangle::new(
+            [(x, y + 2), (x + 14, y + 16)],
+            colour.filled(),
+        ))
+        .map_err(err)?;
+        key.draw_text(
+            &region_label(layout, name),
+            &(FONT, layout.font(14)).into_font().color(&BLACK),
+            (x + 20, y + 2),
+        )
+        .map_err(err)?;
+    }
+    let labels: Vec<String> = groups
+        .iter()
+        .map(|g| layout.fit(&layout.desc(g), 20))
+        .collect();
+    let mut chart = ChartBuilder::on(&body)
+        .margin(8)
+        .margin_right(16)
+        .x_label_area_size(50)
+        .y_label_area_size(150)
+        .build_cartesian_2d(0f64..right, 0f64..n as f64)
+        .map_err(err)?;
+    // Group g's band runs from n - 1 - g to n - g: the first group at the top.
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(n * 2 + 1)
+        .y_label_formatter(&|v| {
+            let band = v.floor();
+            if (v - band - 0.5).abs() < 1e-6 && band >= 0.0 {
+                labels
+                    .get(n - 1 - band as usize)
+                    .cloned()
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .x_labels(5)
+        .x_label_formatter(&|v| format_axis(*v))
+        .x_desc(layout.desc(value_label))
+        .axis_desc_style((FONT, layout.font(16)))
+        .label_style((FONT, layout.font(15)))
+        .draw()
+        .map_err(err)?;
+    let height = 0.8 / k as f64;
+    let value_style = TextStyle::from((FONT, layout.font(13)).into_font())
+        .pos(Pos::new(HPos::Left, VPos::Center));
+    for (si, (_, values)) in series.iter().enumerate() {
+        let colour = SERIES_COLOURS[si % SERIES_COLOURS.len()];
+        // Series in the key's order from the top of each band.
+        let y0 = |g: usize| (n - 1 - g) as f64 + 0.9 - (si + 1) as f64 * height;
+        for (g, r) in values.iter().enumerate() {
+            let corners = [(r.0, y0(g)), (r.1, y0(g) + height * 0.92)];
+            if (r.1 - r.0).abs() < 1e-12 {
+                chart
+                    .draw_series([Rectangle::new([(0.0, y0(g)), corners[1]], colour.filled())])
+                    .map_err(err)?;
+                chart
+                    .draw_series([Text::new(
+                        format_value(r.1),
+                        (r.1 + right * 0.01, y0(g) + height * 0.46),
+                        value_style.clone(),
+                    )])
+                    .map_err(err)?;
+            } else {
+                chart
+                    .draw_series([
+                        Rectangle::new(corners, colour.mix(0.25).filled()),
+                        Rectangle::new(corners, colour.stroke_width(2)),
+                    ])
+                    .map_err(err)?;
+            }
+        }
+    }
+    root.present().map_err(err)?;
+    Ok(())
+}
+
+// Long for the same reason as `funnel_on`.
+fn range_bars_on<DB: DrawingBackend>(
+    root: Area<DB>,
+    layout: Layout,
     title: &str,
     y_label: &str,
     groups: &[String],
@@ -560,17 +915,12 @@ pub fn range_bars(
 ) -> Result<()> {
     let n = groups.len().max(1);
     let k = series.len().max(1);
-    let top = series
-        .iter()
-        .flat_map(|s| s.1.iter().map(|r| r.1))
-        .fold(0.0, f64::max)
-        .max(0.01)
-        * 1.6; // headroom so the legend sits above the bars
-    let (root, main) = page(path, note)?;
-    let mut chart = builder(&main, title, 50, 70)
+    let top = largest_end(series) * 1.6; // headroom so the legend sits above the bars
+    let (root, main) = page(root, layout, title, Some(y_label), note)?;
+    let mut chart = builder(&main, layout, title, 50, layout.across(70).max(56))
         .build_cartesian_2d(0f64..n as f64, 0f64..top)
         .map_err(err)?;
-    let labels = groups.to_vec();
+    let labels: Vec<String> = groups.iter().map(|g| region_label(layout, g)).collect();
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -591,22 +941,15 @@ pub fn range_bars(
                 String::new()
             }
         })
-        .y_desc(y_label)
-        .axis_desc_style((FONT, 16))
-        .label_style((FONT, 15))
+        .y_desc(layout.y_desc(y_label))
+        .axis_desc_style((FONT, layout.font(16)))
+        .label_style((FONT, layout.font(15)))
         .draw()
         .map_err(err)?;
-    // The regions' colours first, so a region looks the same on every chart.
-    let palette = [
-        REGION_COLOURS[0],
-        REGION_COLOURS[1],
-        REGION_COLOURS[2],
-        REGION_COLOURS[3],
-        RGBColor(86, 180, 233),
-    ];
+    let palette = SERIES_COLOURS;
     let width = 0.8 / k as f64;
-    let value_style =
-        TextStyle::from((FONT, 13).into_font()).pos(Pos::new(HPos::Center, VPos::Bottom));
+    let value_style = TextStyle::from((FONT, layout.font(13)).into_font())
+        .pos(Pos::new(HPos::Center, VPos::Bottom));
     for (si, (name, values)) in series.iter().enumerate() {
         let colour = palette[si % palette.len()];
         let x0 = |g: usize| g as f64 + 0.1 + si as f64 * width;
@@ -617,7 +960,7 @@ pub fn range_bars(
                 Rectangle::new([(x0(g), 0.0), (x0(g) + width * 0.92, r.1)], colour.filled())
             }))
             .map_err(err)?
-            .label(name.as_str())
+            .label(region_label(layout, name))
             .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], colour.filled()));
         for (g, r) in values.iter().enumerate().filter(|(_, r)| !is_bar(r)) {
             let corners = [(x0(g), r.0), (x0(g) + width * 0.92, r.1)];
@@ -640,7 +983,7 @@ pub fn range_bars(
             }))
             .map_err(err)?;
     }
-    legend(&mut chart, SeriesLabelPosition::UpperRight, 14)?;
+    legend(&mut chart, layout, SeriesLabelPosition::UpperRight, 14)?;
     root.present().map_err(err)?;
     Ok(())
 }
@@ -686,25 +1029,61 @@ pub struct RangeRow {
 /// One strip per figure: the consistent range as two bands (published facts only, light; with
 /// the reconstruction's assumptions, dark), the claim's threshold as a red line, this run's
 /// figure as a black diamond and each untuned reconstruction as a grey circle.
-pub fn ranges(path: &Path, title: &str, rows: &[RangeRow], note: &str) -> Result<()> {
-    let (root, main) = page(path, note)?;
-    let main = main.titled(title, title_style()).map_err(err)?;
-    let (key, body) = main.split_vertically(30);
-    key.draw_text(
-        "Light band: published facts only. Dark band: with the reconstruction's assumptions. Red line: the claim's threshold. \u{25c6} this run, \u{25cb} untuned reconstructions.",
-        &(FONT, 14).into_font().color(&GREY),
-        (16, 6),
-    )
-    .map_err(err)?;
+pub fn ranges(to: Target, title: &str, rows: &[RangeRow], note: &str) -> Result<()> {
+    // On a phone each row's label sits above its strip: about 120 pixels a row.
+    let phone_height = PHONE_HEIGHT.max(330 + 120 * rows.len() as u32);
+    on_target!(to, phone_height, |root, layout| ranges_on(
+        root, layout, title, rows, note
+    ))
+}
+
+// Long because each strip is drawn in one pass (label, axis, bands, threshold, marks) on its
+// own coordinates; the pieces share the strip's clamp and transform.
+fn ranges_on<DB: DrawingBackend>(
+    root: Area<DB>,
+    layout: Layout,
+    title: &str,
+    rows: &[RangeRow],
+    note: &str,
+) -> Result<()> {
+    let (root, main) = page(root, layout, title, None, note)?;
+    let main = match layout {
+        Layout::Desktop => main.titled(title, title_style(layout)).map_err(err)?,
+        Layout::Phone => main,
+    };
+    const KEY: &str = "Light band: published facts only. Dark band: with the reconstruction's assumptions. Red line: the claim's threshold. \u{25c6} this run, \u{25cb} untuned reconstructions.";
+    let key_lines = match layout {
+        Layout::Desktop => vec![KEY.to_string()],
+        Layout::Phone => wrap(KEY, 60),
+    };
+    let (key, body) = main.split_vertically(10 + 20 * key_lines.len() as u32);
+    for (i, line) in key_lines.iter().enumerate() {
+        key.draw_text(
+            line,
+            &(FONT, layout.font(14)).into_font().color(&GREY),
+            (16, 6 + 20 * i as i32),
+        )
+        .map_err(err)?;
+    }
     let strips = body.split_evenly((rows.len().max(1), 1));
     for (row, strip) in rows.iter().zip(strips.iter()) {
-        let (label_area, plot) = strip.split_horizontally(300);
-        for (i, line) in wrap(&row.label, 34).iter().take(3).enumerate() {
+        let (label_area, plot) = match layout {
+            Layout::Desktop => strip.split_horizontally(300),
+            Layout::Phone => strip.split_vertically(46),
+        };
+        let (chars, line_height) = match layout {
+            Layout::Desktop => (34, 18),
+            Layout::Phone => (60, 20),
+        };
+        for (i, line) in wrap(&row.label, chars).iter().take(3).enumerate() {
             label_area
                 .draw_text(
                     line,
-                    &(FONT, 15).into_font().color(&BLACK),
-                    (16, 14 + 18 * i as i32),
+                    &(FONT, layout.font(15)).into_font().color(&BLACK),
+                    (
+                        16,
+                        if layout == Layout::Desktop { 14 } else { 4 } + line_height * i as i32,
+                    ),
                 )
                 .map_err(err)?;
         }
@@ -731,11 +1110,16 @@ pub fn ranges(path: &Path, title: &str, rows: &[RangeRow], note: &str) -> Result
         } else {
             (lo - pad, hi + pad)
         };
-        let ticks = if row.log { (x1 - x0) as usize + 1 } else { 8 };
+        let ticks = match (row.log, layout) {
+            (true, _) => (x1 - x0) as usize + 1,
+            (false, Layout::Desktop) => 8,
+            (false, Layout::Phone) => 5,
+        };
         let mut chart = ChartBuilder::on(&plot)
             .margin_right(24)
+            .margin_left(if layout == Layout::Desktop { 0 } else { 22 })
             .margin_top(6)
-            .x_label_area_size(26)
+            .x_label_area_size(if layout == Layout::Desktop { 26 } else { 24 })
             .build_cartesian_2d(x0..x1, 0f64..1f64)
             .map_err(err)?;
         let log = row.log;
@@ -751,7 +1135,7 @@ pub fn ranges(path: &Path, title: &str, rows: &[RangeRow], note: &str) -> Result
                     format_value(*v)
                 }
             })
-            .label_style((FONT, 13))
+            .label_style((FONT, layout.font(13)))
             .draw()
             .map_err(err)?;
         let clamp = |v: f64| {
@@ -787,8 +1171,16 @@ pub fn ranges(path: &Path, title: &str, rows: &[RangeRow], note: &str) -> Result
                 chart
                     .draw_series(std::iter::once(Text::new(
                         "unbounded \u{2192}",
-                        (x1 - (x1 - x0) * 0.16, (y0 + y1) / 2.0),
-                        TextStyle::from((FONT, 13).into_font())
+                        (
+                            x1 - (x1 - x0)
+                                * if layout == Layout::Desktop {
+                                    0.16
+                                } else {
+                                    0.42
+                                },
+                            (y0 + y1) / 2.0,
+                        ),
+                        TextStyle::from((FONT, layout.font(13)).into_font())
                             .pos(Pos::new(HPos::Left, VPos::Center)),
                     )))
                     .map_err(err)?;

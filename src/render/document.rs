@@ -54,6 +54,9 @@ pub enum Block {
     /// narrow screens show it beside each cell.
     Table {
         class: String,
+        /// What the table shows, in a few words (HTML: its caption and the scrolling wrapper's
+        /// name; Markdown: an emphasised line above it).
+        caption: String,
         header: Vec<String>,
         rows: Vec<Vec<Inlines>>,
     },
@@ -178,6 +181,7 @@ pub fn link(text_: impl Into<String>, url: &str) -> Inline {
 pub fn table(class: &str, header: &[&str], rows: Vec<Vec<String>>) -> Block {
     Block::Table {
         class: class.into(),
+        caption: String::new(),
         header: header.iter().map(|h| h.to_string()).collect(),
         rows: rows
             .into_iter()

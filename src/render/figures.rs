@@ -5,12 +5,13 @@ use crate::columns::{f64_slice, strings};
 use crate::format::{fixed, p_text, times};
 use crate::model::REGIONS;
 use crate::render::chart::Chart;
-use crate::render::charts::{self, Bar};
+use crate::render::charts::{self, Bar, Layout, Target};
 use crate::stages::findings::Findings;
 use crate::stages::funnel;
 use crate::stages::score::Scored;
 use crate::stats::Correlation;
 use anyhow::Result;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The per-CCG columns the charts plot, in table order.
@@ -43,19 +44,43 @@ impl Context {
     }
 }
 
-/// Draw every chart this run draws into `dir`: two threads take alternate charts (each chart
-/// is its own file, so order does not matter).
-pub fn draw_all(dir: &Path, f: &Findings, s: &Scored) -> Result<()> {
+/// A chart as report.html draws it: SVG in the desktop and the phone layout.
+#[derive(Debug, Clone)]
+pub struct Vector {
+    pub desktop: String,
+    pub phone: String,
+}
+
+/// Draw every chart this run draws into `dir` as PNG, and return each chart's SVG drawings for
+/// report.html (none for a chart with a mark per CCG when the CCGs are too many: the page
+/// embeds its PNG instead). Two threads take alternate charts (each chart is its own file, so
+/// order does not matter).
+pub fn draw_all(dir: &Path, f: &Findings, s: &Scored) -> Result<BTreeMap<&'static str, Vector>> {
     let ctx = Context::new(f, s)?;
     let even: Vec<Chart> = Chart::ALL.iter().step_by(2).copied().collect();
     let odd: Vec<Chart> = Chart::ALL.iter().skip(1).step_by(2).copied().collect();
-    let run = |part: Vec<Chart>| -> Result<()> {
-        part.into_iter().try_for_each(|c| c.draw(dir, f, &ctx))
+    let run = |part: Vec<Chart>| -> Result<Vec<(&'static str, Vector)>> {
+        let mut vectors = vec![];
+        for c in part {
+            c.draw_png(dir, f, &ctx)?;
+            if let Some(v) = c.vector(f, &ctx)? {
+                vectors.push((c.file(), v));
+            }
+        }
+        Ok(vectors)
     };
-    std::thread::scope(|scope| {
+    let (a, b) = std::thread::scope(|scope| {
         let other = scope.spawn(|| run(odd));
-        run(even).and(other.join().expect("chart thread"))
-    })
+        (run(even), other.join().expect("chart thread"))
+    });
+    Ok(a?.into_iter().chain(b?).collect())
+}
+
+/// One chart drawn as SVG in a layout.
+pub(super) fn svg(layout: Layout, draw: impl FnOnce(Target) -> Result<()>) -> Result<String> {
+    let mut svg = String::new();
+    draw(Target::Svg(layout, &mut svg))?;
+    Ok(svg)
 }
 
 /// The footer of every chart built on the scores: source, reconstructed share, weights.
@@ -80,7 +105,7 @@ fn score_label(f: &Findings) -> String {
     format!("Composite score ({} weights)", f.weights.name)
 }
 
-pub(super) fn distribution(path: &Path, f: &Findings, ctx: &Context) -> Result<()> {
+pub(super) fn distribution(to: Target, f: &Findings, ctx: &Context) -> Result<()> {
     let (pts, note) = (&ctx.pts, ctx.note.as_str());
     let dist: Vec<(f64, String)> = pts
         .score
@@ -88,10 +113,10 @@ pub(super) fn distribution(path: &Path, f: &Findings, ctx: &Context) -> Result<(
         .copied()
         .zip(pts.region.iter().cloned())
         .collect();
-    charts::distribution(path, &dist, &score_label(f), note)
+    charts::distribution(to, &dist, &score_label(f), note)
 }
 
-pub(super) fn region_medians(path: &Path, f: &Findings, ctx: &Context) -> Result<()> {
+pub(super) fn region_medians(to: Target, f: &Findings, ctx: &Context) -> Result<()> {
     let note = ctx.note.as_str();
     let bars: Vec<Bar> = f
         .regions
@@ -107,7 +132,7 @@ pub(super) fn region_medians(path: &Path, f: &Findings, ctx: &Context) -> Result
         })
         .collect();
     charts::labelled_bars(
-        path,
+        to,
         &format!(
             "Median composite score by NHS CB region: highest {} the lowest",
             times(f.headline.median_ratio)
@@ -156,10 +181,10 @@ fn csu_bars(f: &Findings, s: &Scored) -> Result<Vec<Bar>> {
         .collect())
 }
 
-pub(super) fn csu_scores(path: &Path, f: &Findings, ctx: &Context) -> Result<()> {
+pub(super) fn csu_scores(to: Target, f: &Findings, ctx: &Context) -> Result<()> {
     let (bars, note) = (&ctx.csu_bars, ctx.note.as_str());
     charts::horizontal_bars(
-        path,
+        to,
         &format!(
             "Mean composite score by CSU: {} vs {}, {}",
             short_csu(&f.compare_csus.0),
@@ -172,7 +197,7 @@ pub(super) fn csu_scores(path: &Path, f: &Findings, ctx: &Context) -> Result<()>
     )
 }
 
-pub(super) fn score_vs_population(path: &Path, f: &Findings, ctx: &Context) -> Result<()> {
+pub(super) fn score_vs_population(to: Target, f: &Findings, ctx: &Context) -> Result<()> {
     let h = &f.headline;
     let x_label = "Registered population, April-June 2013 (log scale)";
     let axis = (
@@ -181,10 +206,10 @@ pub(super) fn score_vs_population(path: &Path, f: &Findings, ctx: &Context) -> R
         x_label,
         true,
     );
-    scatter(path, f, ctx, axis, &ctx.pts.population)
+    scatter(to, f, ctx, axis, &ctx.pts.population)
 }
 
-pub(super) fn score_vs_deprivation(path: &Path, f: &Findings, ctx: &Context) -> Result<()> {
+pub(super) fn score_vs_deprivation(to: Target, f: &Findings, ctx: &Context) -> Result<()> {
     let h = &f.headline;
     let x_label = "IMD 2010 score (higher = more deprived)";
     let axis = (
@@ -193,12 +218,12 @@ pub(super) fn score_vs_deprivation(path: &Path, f: &Findings, ctx: &Context) -> 
         x_label,
         false,
     );
-    scatter(path, f, ctx, axis, &ctx.pts.imd)
+    scatter(to, f, ctx, axis, &ctx.pts.imd)
 }
 
 /// Score against `x`: (what, (rank, linear correlation), x label, log x).
 fn scatter(
-    path: &Path,
+    to: Target,
     f: &Findings,
     ctx: &Context,
     (what, (rank, linear), x_label, log_x): (&str, (&Correlation, &Correlation), &str, bool),
@@ -212,7 +237,7 @@ fn scatter(
         .map(|((a, b), c)| (*a, *b, c.clone()))
         .collect();
     charts::scatter(
-        path,
+        to,
         &charts::Scatter {
             title: &format!(
                 "Score vs {what}: Spearman rho = {} ({}), Pearson r = {}",
@@ -229,10 +254,10 @@ fn scatter(
     )
 }
 
-pub(super) fn funnel_plot(path: &Path, f: &Findings, ctx: &Context) -> Result<()> {
+pub(super) fn funnel_plot(to: Target, f: &Findings, ctx: &Context) -> Result<()> {
     let (pts, note) = (&ctx.pts, ctx.note.as_str());
     charts::funnel(
-        path,
+        to,
         "Funnel plot: score against CCG size, with control limits",
         "Registered population (log scale)",
         &score_label(f),
@@ -242,7 +267,7 @@ pub(super) fn funnel_plot(path: &Path, f: &Findings, ctx: &Context) -> Result<()
 }
 
 /// Directions by region at each review (published facts only; drawn only when they exist).
-pub(super) fn directions(path: &Path, f: &Findings) -> Result<()> {
+pub(super) fn directions(to: Target, f: &Findings) -> Result<()> {
     let Some(po) = &f.published_only else {
         return Ok(());
     };
@@ -258,7 +283,7 @@ pub(super) fn directions(path: &Path, f: &Findings) -> Result<()> {
         })
         .collect();
     charts::grouped_bars(
-        path,
+        to,
         "CCGs under legal directions by region, at authorisation and each published review",
         "CCGs under legal directions (named in sources)",
         &groups,
@@ -270,7 +295,7 @@ pub(super) fn directions(path: &Path, f: &Findings) -> Result<()> {
 /// Share of each region's rated CCGs in each later rating category (published facts only): a
 /// bar where the category is named in full, the exact range over every placement of the
 /// unnamed CCGs (a box) where it is not.
-pub(super) fn later_ratings(path: &Path, f: &Findings) -> Result<()> {
+pub(super) fn later_ratings(to: Target, f: &Findings) -> Result<()> {
     let Some(l) = f.later_ratings.as_ref().filter(|l| !l.ranges.is_empty()) else {
         return Ok(());
     };
@@ -308,7 +333,7 @@ pub(super) fn later_ratings(path: &Path, f: &Findings) -> Result<()> {
         })
         .collect();
     charts::range_bars(
-        path,
+        to,
         "NHS England's later ratings: share of each 2013 region's CCGs in each category",
         "% of the region's rated CCGs (bar: every CCG named; box: every placement of the unnamed)",
         &groups,
@@ -319,7 +344,7 @@ pub(super) fn later_ratings(path: &Path, f: &Findings) -> Result<()> {
 
 /// Each claim's figure over every dataset consistent with the published record (drawn when the
 /// data directory has published facts).
-pub(super) fn bounds(path: &Path, f: &Findings) -> Result<()> {
+pub(super) fn bounds(to: Target, f: &Findings) -> Result<()> {
     let Some(r) = &f.record else { return Ok(()) };
     use crate::stages::bounds::{headline_figure, Assumptions};
     let h = &f.headline;
@@ -368,7 +393,7 @@ pub(super) fn bounds(path: &Path, f: &Findings) -> Result<()> {
         })
         .collect();
     charts::ranges(
-        path,
+        to,
         &format!("Each claim's figure over every dataset consistent with the record ({} weights)", f.weights.name),
         &rows,
         "Source: published facts only (data/published/) and the rules of the authorisation process; each end is attained by a dataset in output/witnesses/. Marks: this run and the untuned reconstructions of the sensitivity stage.",
@@ -376,7 +401,7 @@ pub(super) fn bounds(path: &Path, f: &Findings) -> Result<()> {
 }
 
 /// Median score per area team, by region (drawn only when the CCGs carry area teams).
-pub(super) fn area_team_medians(path: &Path, f: &Findings, ctx: &Context) -> Result<()> {
+pub(super) fn area_team_medians(to: Target, f: &Findings, ctx: &Context) -> Result<()> {
     let note = ctx.note.as_str();
     let Some(a) = &f.area_teams else {
         return Ok(());
@@ -395,7 +420,7 @@ pub(super) fn area_team_medians(path: &Path, f: &Findings, ctx: &Context) -> Res
         })
         .collect();
     charts::horizontal_bars(
-        path,
+        to,
         &format!(
             "Median score by NHS CB area team: regional ratio {}, from {} to {} leaving one out",
             times(a.regional_ratio),

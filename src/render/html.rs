@@ -1,6 +1,8 @@
 //! report.html: the report's document (`sections.rs`) through a minijinja template
-//! (`report.html`), with every chart embedded as a PNG data URI so the one file works offline
-//! and when emailed. The environment escapes every value for HTML; nothing here builds markup.
+//! (`report.html`), with every chart inside the page so the one file works offline and when
+//! emailed: as inline SVG in a desktop and a phone layout (vector, text as text), or as a PNG
+//! data URI where a chart has too many marks for SVG. The environment escapes every value for
+//! HTML; nothing here builds markup (the SVG comes from plotters, which escapes its text).
 
 use crate::render::document::Document;
 use anyhow::{anyhow, Context, Result};
@@ -12,16 +14,33 @@ use std::collections::BTreeMap;
 
 const TEMPLATE: &str = include_str!("report.html");
 
+/// A chart as the run drew it for the page.
+pub enum Embed {
+    /// PNG bytes.
+    Png(Vec<u8>),
+    /// SVG documents (`<svg …>…</svg>`) in the desktop and the phone layout.
+    Svg { desktop: String, phone: String },
+}
+
 /// A chart as the page embeds it.
-#[derive(Serialize)]
+#[derive(Serialize, Default)]
 struct Image {
     /// `data:image/png;base64,…` (the template marks it safe: the base64 alphabet cannot leave
-    /// an attribute, and escaping its `/`s would only make the file larger).
+    /// an attribute, and escaping its `/`s would only make the file larger); empty for SVG.
     src: String,
     width: u32,
     height: u32,
+    /// The SVG drawings after their opening `<svg ` (the template puts its own attributes
+    /// first), or None for a PNG.
+    svg: Option<SvgPair>,
     /// Figures are numbered in reading order.
     number: usize,
+}
+
+#[derive(Serialize)]
+struct SvgPair {
+    desktop: String,
+    phone: String,
 }
 
 /// Width and height from a PNG's header (IHDR), so the page reserves the space before drawing.
@@ -34,26 +53,47 @@ fn png_size(png: &[u8]) -> Option<(u32, u32)> {
     Some((be(16), be(20)))
 }
 
-/// The page for `doc`; `charts` gives each figure's PNG bytes by file name.
-pub fn report_html(doc: &Document, charts: &BTreeMap<String, Vec<u8>>) -> Result<String> {
+/// The page for `doc`; `charts` gives each figure's drawing by file name.
+pub fn report_html(doc: &Document, charts: &BTreeMap<String, Embed>) -> Result<String> {
     let mut images = BTreeMap::new();
     for (i, file) in doc.figures().enumerate() {
-        let png = charts
+        let chart = charts
             .get(file)
             .ok_or_else(|| anyhow!("report.html: chart {file} was not drawn"))?;
-        let (width, height) =
-            png_size(png).ok_or_else(|| anyhow!("report.html: {file} is not a PNG"))?;
-        let src = format!(
-            "data:image/png;base64,{}",
-            base64::engine::general_purpose::STANDARD.encode(png)
-        );
+        let image = match chart {
+            Embed::Png(png) => {
+                let (width, height) =
+                    png_size(png).ok_or_else(|| anyhow!("report.html: {file} is not a PNG"))?;
+                Image {
+                    src: format!(
+                        "data:image/png;base64,{}",
+                        base64::engine::general_purpose::STANDARD.encode(png)
+                    ),
+                    width,
+                    height,
+                    ..Image::default()
+                }
+            }
+            Embed::Svg { desktop, phone } => {
+                let open = |svg: &str| {
+                    svg.strip_prefix("<svg ")
+                        .map(str::to_string)
+                        .ok_or_else(|| anyhow!("report.html: {file} is not an SVG document"))
+                };
+                Image {
+                    svg: Some(SvgPair {
+                        desktop: open(desktop)?,
+                        phone: open(phone)?,
+                    }),
+                    ..Image::default()
+                }
+            }
+        };
         images.insert(
             file.to_string(),
             Image {
-                src,
-                width,
-                height,
                 number: i + 1,
+                ..image
             },
         );
     }
@@ -130,7 +170,7 @@ mod tests {
 
     #[test]
     fn values_are_escaped_and_charts_embedded() {
-        let charts = BTreeMap::from([("a.png".to_string(), tiny_png())]);
+        let charts = BTreeMap::from([("a.png".to_string(), Embed::Png(tiny_png()))]);
         let html = report_html(&doc("<script>alert(1)</script>"), &charts).unwrap();
         assert!(!html.contains("<script"), "{html}");
         // <title>, <h1>, table cell, paragraph, alt attribute, caption: each escaped.
@@ -148,6 +188,51 @@ mod tests {
         assert!(html.contains(r#"<img src="data:image/png;base64,iVBORw0KGgo"#));
         assert!(html.contains(r#"width="3" height="2""#));
         assert!(html.starts_with("<!DOCTYPE html>"), "{}", &html[..80]);
+    }
+
+    #[test]
+    fn vector_charts_are_inline_in_both_layouts_named_by_their_alt_text() {
+        let svg = |w: u32| {
+            format!(
+                r#"<svg width="{w}" height="2" viewBox="0 0 {w} 2" xmlns="http://www.w3.org/2000/svg">
+<text x="0" y="0">A &amp; B</text>
+</svg>
+"#
+            )
+        };
+        let charts = BTreeMap::from([(
+            "a.png".to_string(),
+            Embed::Svg {
+                desktop: svg(1200),
+                phone: svg(480),
+            },
+        )]);
+        let html = report_html(&doc("<b>"), &charts).unwrap();
+        assert!(!html.contains("<img"), "{html}");
+        assert!(!html.contains("<b>"), "the alt text is escaped");
+        for (class, width) in [("chart-desktop", 1200), ("chart-phone", 480)] {
+            let open = format!(
+                r#"<svg class="chart {class}" role="group" aria-label="alt &lt;b&gt;" width="{width}""#
+            );
+            assert_eq!(html.matches(&open).count(), 1, "{open} in {html}");
+        }
+        // The drawings' own text, as plotters escaped it, is text in the page.
+        assert_eq!(html.matches("A &amp; B</text>").count(), 2);
+        let err = report_html(
+            &doc("x"),
+            &BTreeMap::from([(
+                "a.png".to_string(),
+                Embed::Svg {
+                    desktop: "<png>".into(),
+                    phone: svg(480),
+                },
+            )]),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("a.png is not an SVG document"),
+            "{err}"
+        );
     }
 
     #[test]

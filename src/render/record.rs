@@ -263,6 +263,7 @@ pub fn record_section(f: &Findings) -> Option<Section> {
             v
         });
     blocks.push(Block::Table {
+        caption: String::new(),
         class: "bounds-schemes".into(),
         header,
         rows: schemes

@@ -192,6 +192,7 @@ fn claims_section(f: &Findings) -> Option<Section> {
     header.push(sensitivity_header);
     let total_fixed = f.published_only.is_some();
     blocks.push(Block::Table {
+        caption: String::new(),
         class: "claims".into(),
         header,
         rows: f
@@ -625,6 +626,7 @@ fn robustness_section(f: &Findings) -> Option<Section> {
     blocks.extend([
         para("Each claim judged again under other severity weightings (verdict, with the figure in brackets):"),
         Block::Table {
+            caption: String::new(),
             class: "robustness".into(),
             header,
             rows,
@@ -1118,6 +1120,7 @@ fn methods_section(f: &Findings) -> Option<Section> {
     blocks.extend([
         para("Inputs read (SHA-256, as in `inputs.sha256`):"),
         Block::Table {
+            caption: String::new(),
             class: "inputs".into(),
             header: vec!["File".into(), "SHA-256".into()],
             rows: r
