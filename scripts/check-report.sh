@@ -7,7 +7,7 @@
 # and audit it for accessibility (axe-core in the same browser, WCAG 2.1 A/AA and best practice,
 # desktop and phone widths, light and dark colour schemes: scripts/report-audit/).
 # Writes the renderings to OUTPUT_DIR/report-check/ and, when every check passes,
-# docs/report-top.png (the README's picture).
+# docs/report-top.png and docs/report-phone.png (the README's pictures).
 #
 # Usage: scripts/check-report.sh [OUTPUT_DIR]        (default: output; run `analyse` first)
 # Installs Debian's chromium, poppler-utils and nodejs/npm when they are missing (needs root or
@@ -61,7 +61,8 @@ browse --no-pdf-header-footer --print-to-pdf="$check/report.pdf"
 browse --screenshot="$check/desktop.png" --window-size=1280,2400
 browse --screenshot="$check/phone.png" --window-size=390,2400
 browse --screenshot="$check/top.png" --window-size=1280,1250
-for f in report.pdf desktop.png phone.png top.png; do
+browse --screenshot="$check/phone-top.png" --window-size=390,844
+for f in report.pdf desktop.png phone.png top.png phone-top.png; do
     [ -s "$check/$f" ] || { echo "check-report: Chromium wrote no $f (see $check/chromium.log)" >&2; exit 1; }
 done
 
@@ -141,6 +142,7 @@ if ! cmp -s "$audit_src/package-lock.json" "$audit_dir/package-lock.json" || [ !
 fi
 NODE_PATH="$audit_dir/node_modules" timeout 300 node "$audit_src/audit.cjs" "$report" "$(command -v chromium)" "$check"
 
-# The README's picture, only from a report that passed.
+# The README's pictures (desktop and phone), only from a report that passed.
 cp "$check/top.png" docs/report-top.png
-echo "check-report: renderings in $check (report.pdf, desktop.png, phone.png); docs/report-top.png updated"
+cp "$check/phone-top.png" docs/report-phone.png
+echo "check-report: renderings in $check (report.pdf, desktop.png, phone.png, *-dark.png); docs/report-top.png and docs/report-phone.png updated"

@@ -456,6 +456,22 @@ fn large_inputs_take_the_fast_reader_and_still_locate_errors() {
     assert_eq!(j["headline"]["n_ccgs"], 20000);
     assert_eq!(j["headline"]["n_with_conditions"], with.len());
     assert_eq!(j["provenance"]["condition_rows"], rows);
+    // At this scale the three charts with a mark per CCG (two scatters, the funnel) stay
+    // bitmaps in report.html, so the page does not grow with the CCGs; the rest are SVG (the
+    // distribution at its quantiles), a desktop and a phone drawing each.
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert_eq!(html.matches("<img src=\"data:image/png;base64,").count(), 3);
+    let figures = html.matches("<figure id=").count();
+    assert!(figures >= 4, "{figures} figures");
+    assert_eq!(
+        html.matches("<svg class=\"chart chart-desktop\"").count(),
+        figures - 3
+    );
+    assert_eq!(
+        html.matches("<svg class=\"chart chart-phone\"").count(),
+        figures - 3
+    );
+    assert!(html.len() < 3 << 20, "report.html is {} bytes", html.len());
     // A condition for an unknown CCG on the last line: the strict reader names it.
     let mut text = std::fs::read_to_string(&conditions).unwrap();
     text.push_str("X99,1.1A,2,false,reconstructed,x\n");

@@ -99,6 +99,16 @@ fn by_id(h: &Handle, id: &str) -> Handle {
         .unwrap_or_else(|| panic!("no element with id {id}"))
 }
 
+/// A table row's cells, header cells (`th`) and data cells (`td`) alike, in order.
+fn cells(row: &Handle) -> Vec<Handle> {
+    row.children
+        .borrow()
+        .iter()
+        .filter(|c| ["td", "th"].contains(&name(c).as_str()))
+        .cloned()
+        .collect()
+}
+
 fn has_class(h: &Handle, class: &str) -> bool {
     attr(h, "class").is_some_and(|c| c.split(' ').any(|x| x == class))
 }
@@ -219,7 +229,7 @@ fn check_report(out: &Path) -> Handle {
     assert_eq!(rows.len(), json_claims.len());
     assert_eq!(rows.len(), 5);
     for (row, c) in rows.iter().zip(json_claims) {
-        let cells = by_name(row, "td");
+        let cells = cells(row);
         assert_eq!(text(&cells[1]), c["statement"].as_str().unwrap());
         assert_eq!(text(&cells[2]), c["published"].as_str().unwrap());
         assert_eq!(text(&cells[3]), c["ours"].as_str().unwrap());
@@ -292,31 +302,84 @@ fn check_report(out: &Path) -> Handle {
         }
     }
 
-    // Every chart the run drew, embedded byte for byte, with a caption and alt text.
+    // Every chart the run drew, with a caption and alt text: drawn as SVG in both layouts
+    // (text as text), or its PNG embedded byte for byte.
     let figures = by_name(&doc, "figure");
     let mut shown = vec![];
     for fig in &figures {
-        let img = &by_name(fig, "img")[0];
         let caption = text(&by_name(fig, "figcaption")[0]);
         let file = caption
             .split_once(" (")
             .and_then(|(_, rest)| rest.split_once(')'))
             .map(|(f, _)| f.to_string())
             .unwrap_or_else(|| panic!("caption names no file: {caption}"));
-        let src = attr(img, "src").unwrap();
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(src.trim_start_matches("data:image/png;base64,"))
-            .unwrap();
-        assert!(
-            bytes == std::fs::read(out.join(&file)).unwrap(),
-            "{file} embedded differs from the file"
-        );
-        assert!(attr(img, "alt").unwrap().len() > 40, "{file}: alt text");
+        let (imgs, svgs) = (by_name(fig, "img"), by_name(fig, "svg"));
+        let alt = if let [img] = imgs.as_slice() {
+            assert!(svgs.is_empty(), "{file}: a PNG or SVG, not both");
+            let src = attr(img, "src").unwrap();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(src.trim_start_matches("data:image/png;base64,"))
+                .unwrap();
+            assert!(
+                bytes == std::fs::read(out.join(&file)).unwrap(),
+                "{file} embedded differs from the file"
+            );
+            attr(img, "alt").unwrap()
+        } else {
+            assert!(imgs.is_empty(), "{file}: at most one image");
+            assert_eq!(svgs.len(), 2, "{file}: a desktop and a phone drawing");
+            for (svg, (class, width)) in svgs
+                .iter()
+                .zip([("chart-desktop", "1200"), ("chart-phone", "480")])
+            {
+                assert!(has_class(svg, class), "{file}: {class}");
+                assert_eq!(attr(svg, "width").as_deref(), Some(width), "{file}");
+                assert_eq!(attr(svg, "role").as_deref(), Some("group"), "{file}");
+                assert_eq!(attr(svg, "aria-label"), attr(&svgs[0], "aria-label"));
+                // Text as text: the labels are in the page, not pixels.
+                let texts = by_name(svg, "text");
+                assert!(texts.len() >= 5, "{file} {class}: {} texts", texts.len());
+            }
+            attr(&svgs[0], "aria-label").unwrap()
+        };
+        assert!(alt.len() > 40, "{file}: alt text");
         assert!(caption.len() > file.len() + 40, "{file}: caption {caption}");
         shown.push(file);
     }
     shown.sort();
     assert_eq!(shown, pngs(out), "every chart, once");
+
+    // Every table: a caption of its own, the scrolling wrapper a focusable region named by it
+    // (keyboard users can scroll it), and each row led by its header cell.
+    let mut captions = std::collections::BTreeSet::new();
+    let tables = by_name(&doc, "table");
+    assert!(!tables.is_empty());
+    for t in &tables {
+        let caption = text(&by_name(t, "caption")[0]);
+        assert!(caption.len() > 10, "caption {caption:?}");
+        assert!(
+            captions.insert(caption.clone()),
+            "two tables captioned {caption:?}"
+        );
+        let wrap = all
+            .iter()
+            .find(|e| {
+                e.children
+                    .borrow()
+                    .iter()
+                    .any(|c| std::rc::Rc::ptr_eq(c, t))
+            })
+            .expect("a wrapper");
+        assert!(has_class(wrap, "table-wrap"));
+        assert_eq!(attr(wrap, "role").as_deref(), Some("region"));
+        assert_eq!(attr(wrap, "tabindex").as_deref(), Some("0"));
+        assert_eq!(attr(wrap, "aria-label"), Some(caption.clone()));
+        for row in by_name(&by_name(t, "tbody")[0], "tr") {
+            let first = &cells(&row)[0];
+            assert_eq!(name(first), "th", "{caption}: row header");
+            assert_eq!(attr(first, "scope").as_deref(), Some("row"));
+        }
+    }
 
     // Methods: the command with the seed, and every input's SHA-256.
     let methods_text = text(&methods);
@@ -331,7 +394,7 @@ fn check_report(out: &Path) -> Handle {
     let rows: Vec<String> = by_name(&by_name(&inputs, "tbody")[0], "tr")
         .iter()
         .map(|r| {
-            let cells = by_name(r, "td");
+            let cells = cells(r);
             format!("{}  {}", text(&cells[1]), text(&cells[0]))
         })
         .collect();
@@ -353,7 +416,7 @@ fn the_report_on_the_fixture_reads_top_to_bottom() {
     // The fixture's hand-worked figures (tests/cli.rs) as the report shows them.
     let claims = by_id(&doc, "claims");
     let first = &by_name(&by_name(&claims, "tbody")[0], "tr")[0];
-    assert_eq!(text(&by_name(first, "td")[3]), "6 of 8 (75.0%)");
+    assert_eq!(text(&cells(first)[3]), "6 of 8 (75.0%)");
     // Captions from the hand-worked figures (tests/cli.rs): scores N01 1, N02 0, M01 12, M02 6,
     // L01 3, L02 4, S01 4, S02 0; medians North 0.5, M&E 9, London 3.5, South 2.
     let regions = text(&by_id(&doc, "regions"));

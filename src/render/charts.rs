@@ -775,7 +775,7 @@ pub fn range_bars(
 ) -> Result<()> {
     // On a phone the groups run down the page, a bar of type's height per series.
     let phone_height =
-        PHONE_HEIGHT.max(300 + groups.len() as u32 * (18 * series.len() as u32 + 14));
+        PHONE_HEIGHT.max(300 + groups.len() as u32 * (16 * series.len() as u32 + 14));
     on_target!(to, phone_height, |root, layout| match layout {
         Layout::Desktop => range_bars_on(root, layout, title, y_label, groups, series, note),
         Layout::Phone => range_bars_across(root, layout, title, y_label, groups, series, note),

@@ -177,11 +177,12 @@ pub fn link(text_: impl Into<String>, url: &str) -> Inline {
     }
 }
 
-/// A table of plain-text cells (names from the data are never read as markup).
-pub fn table(class: &str, header: &[&str], rows: Vec<Vec<String>>) -> Block {
+/// A table of plain-text cells (names from the data are never read as markup), with its
+/// caption (unique in the document: screen readers list tables by it).
+pub fn table(class: &str, caption: &str, header: &[&str], rows: Vec<Vec<String>>) -> Block {
     Block::Table {
         class: class.into(),
-        caption: String::new(),
+        caption: caption.into(),
         header: header.iter().map(|h| h.to_string()).collect(),
         rows: rows
             .into_iter()

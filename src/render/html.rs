@@ -144,6 +144,7 @@ mod tests {
                 blocks: vec![
                     table(
                         "claims",
+                        "Claims & verdicts",
                         &["CCG", "Verdict"],
                         vec![vec![name.into(), "x".into()]],
                     ),
@@ -180,6 +181,19 @@ mod tests {
             "{html}"
         );
         assert!(html.contains(r#"<span class="badge reproduced">reproduced</span>"#));
+        // The table: a caption naming its scrolling wrapper (a focusable region), and the
+        // first cell of each row as the row's header.
+        assert!(html.contains(
+            r#"<div class="table-wrap" role="region" tabindex="0" aria-label="Claims &amp; verdicts">"#
+        ), "{html}");
+        assert!(
+            html.contains("<caption>Claims &amp; verdicts</caption>"),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<th scope="row" data-label="CCG">&lt;script&gt;"#),
+            "{html}"
+        );
         assert!(
             html.contains(r#"href="https:&#x2f;&#x2f;x.org&#x2f;?a=1&amp;b=&quot;2&quot;""#),
             "{html}"

@@ -38,7 +38,13 @@ fn block(md: &mut String, b: &Block) {
     match b {
         Block::Paragraph { inlines: xs } => md.push_str(&inlines(xs)),
         Block::Subheading { text } => md.push_str(&format!("### {text}")),
-        Block::Table { header, rows, .. } => {
+        Block::Table {
+            caption,
+            header,
+            rows,
+            ..
+        } => {
+            md.push_str(&format!("*{caption}*\n\n"));
             md.push_str(&format!("| {} |\n", header.join(" | ")));
             md.push_str(&format!("|{}\n", "---|".repeat(header.len())));
             for row in rows {
@@ -81,7 +87,12 @@ mod tests {
                 id: "s".into(),
                 title: "S".into(),
                 blocks: vec![
-                    table("c", &["A", "B"], vec![vec!["1".into(), "x|y".into()]]),
+                    table(
+                        "c",
+                        "Cap",
+                        &["A", "B"],
+                        vec![vec!["1".into(), "x|y".into()]],
+                    ),
                     Block::List {
                         ordered: true,
                         items: vec![vec![text("one")], vec![text("two")]],
@@ -105,7 +116,7 @@ mod tests {
         };
         assert_eq!(
             markdown(&doc),
-            "# T\n\n**Lead.** More.\n\n## S\n\n| A | B |\n|---|---|\n| 1 | x\\|y |\n\n\
+            "# T\n\n**Lead.** More.\n\n## S\n\n*Cap*\n\n| A | B |\n|---|---|\n| 1 | x\\|y |\n\n\
              1. one\n2. two\n\n![Alt 1](a.png)\n\nCap.\n\n**reproduced**<https://a.org>\n"
         );
     }

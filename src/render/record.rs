@@ -148,6 +148,10 @@ pub fn record_section(f: &Findings) -> Option<Section> {
         blocks.push(subheading(&capitalise(a.as_str())));
         blocks.push(table(
             "bounds",
+            &format!(
+                "Each claim's figure over every consistent dataset, {}",
+                a.as_str()
+            ),
             &["Claim", "Figure", "Lowest", "Highest", "Ours"],
             b.claims
                 .iter()
@@ -194,6 +198,7 @@ pub fn record_section(f: &Findings) -> Option<Section> {
         ));
         blocks.push(table(
             "fragility",
+            "The fewest CCGs whose change, within the published facts, turns each verdict",
             &[
                 "Claim",
                 "Data",
@@ -263,7 +268,8 @@ pub fn record_section(f: &Findings) -> Option<Section> {
             v
         });
     blocks.push(Block::Table {
-        caption: String::new(),
+        caption: "What the published record settles of each claim under every weighting scheme"
+            .into(),
         class: "bounds-schemes".into(),
         header,
         rows: schemes

@@ -192,7 +192,7 @@ fn claims_section(f: &Findings) -> Option<Section> {
     header.push(sensitivity_header);
     let total_fixed = f.published_only.is_some();
     blocks.push(Block::Table {
-        caption: String::new(),
+        caption: "The five published claims: the published and this run's figures, the verdict on the data analysed and what the published record settles".into(),
         class: "claims".into(),
         header,
         rows: f
@@ -293,6 +293,7 @@ fn regions_section(f: &Findings) -> Option<Section> {
     );
     blocks.push(table(
         "regions",
+        "Composite score by NHS CB region: CCGs, median and its bootstrap 95% interval",
         &[
             "Region",
             "CCGs",
@@ -325,6 +326,7 @@ fn regions_section(f: &Findings) -> Option<Section> {
     blocks.push(para("Pairwise Mann–Whitney tests (Holm-adjusted):"));
     blocks.push(table(
         "pairwise",
+        "Pairwise Mann–Whitney tests between the regions (Holm-adjusted)",
         &["Region A", "Region B", "U", "p", "p (Holm)"],
         s.pairwise
             .iter()
@@ -370,6 +372,7 @@ fn calibration_part(blocks: &mut Vec<Block>, f: &Findings) {
     )));
     blocks.push(table(
         "calibration",
+        "How often each test of a divide rejects at 5% on reconstructions with no effect put in",
         &["Test", "Rejected at 5%", "Rate"],
         c.rejections
             .iter()
@@ -517,6 +520,7 @@ fn area_team_part(blocks: &mut Vec<Block>, f: &Findings) {
     blocks.extend(Chart::AreaTeamMedians.figure(f));
     blocks.push(table(
         "area-teams",
+        "Median score by NHS CB area team, and the regional ratio leaving each team out",
         &[
             "Region",
             "Area team",
@@ -626,7 +630,7 @@ fn robustness_section(f: &Findings) -> Option<Section> {
     blocks.extend([
         para("Each claim judged again under other severity weightings (verdict, with the figure in brackets):"),
         Block::Table {
-            caption: String::new(),
+            caption: "Each claim's verdict (and figure) under each severity weighting scheme".into(),
             class: "robustness".into(),
             header,
             rows,
@@ -665,6 +669,7 @@ fn published_only_section(f: &Findings) -> Option<Section> {
         para("No reconstruction is involved here: these counts use only the named CCGs in `data/published/`."),
         table(
             "directions",
+            "CCGs given legal directions at authorisation, by region (named CCGs only)",
             &["Region", "CCGs", "Given legal directions at authorisation", "Rate"],
             po.directions_by_region
                 .iter()
@@ -691,6 +696,7 @@ fn published_only_section(f: &Findings) -> Option<Section> {
         header.extend(REGIONS);
         blocks.push(table(
             "reviews",
+            "CCGs under legal directions at each published review, by region (named CCGs only)",
             &header,
             po.reviews
                 .iter()
@@ -738,6 +744,7 @@ fn later_ratings_section(f: &Findings) -> Option<Section> {
     blocks.push(para(&later_settled_words(l)));
     blocks.push(table(
         "later-categories",
+        "NHS England's later ratings: CCGs named in each category, and North of England against the rest",
         &[
             "Year",
             "Rating",
@@ -900,6 +907,11 @@ fn later_by_region(blocks: &mut Vec<Block>, l: &LaterRatings) {
         )));
         blocks.push(table(
             "later-by-region",
+            &format!(
+                "{} {}: CCGs in the category by 2013 region",
+                r.year,
+                r.rating.replace('_', " ")
+            ),
             &[
                 "Region",
                 "CCGs rated",
@@ -933,6 +945,7 @@ fn later_predictions(blocks: &mut Vec<Block>, l: &LaterRatings) {
     blocks.push(para("Did 2013 predict later? Real 2013 facts only:"));
     blocks.push(table(
         "predictions",
+        "Did 2013 predict the later ratings? Real 2013 facts against each later category",
         &[
             "2013 fact",
             "Later",
@@ -969,6 +982,7 @@ fn later_predictions_ranges(blocks: &mut Vec<Block>, l: &LaterRatings) {
     ));
     blocks.push(table(
         "prediction-ranges",
+        "2013 facts against each year's inadequate CCGs, over every placement of the unnamed CCGs",
         &[
             "2013 fact",
             "Inadequate in",
@@ -1056,6 +1070,7 @@ fn sensitivity_section(f: &Findings) -> Option<Section> {
                 )),
                 table(
                     "sensitivity",
+                    "Reconstruction sensitivity: in how many fresh reconstructions each claim holds",
                     &["Claim", "Reproduced in", "Cannot be assessed in"],
                     (0..CLAIMS.len())
                         .map(|k| {
@@ -1120,7 +1135,7 @@ fn methods_section(f: &Findings) -> Option<Section> {
     blocks.extend([
         para("Inputs read (SHA-256, as in `inputs.sha256`):"),
         Block::Table {
-            caption: String::new(),
+            caption: "The inputs read, with their SHA-256".into(),
             class: "inputs".into(),
             header: vec!["File".into(), "SHA-256".into()],
             rows: r
