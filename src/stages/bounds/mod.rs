@@ -262,15 +262,26 @@ pub fn record_bounds(
         .iter()
         .flat_map(|w| records.iter().map(move |r| (w, r)))
         .collect();
-    let (first, second) = jobs.split_at(jobs.len() / 2);
-    let run = |part: &[(&Weights, &Record)]| -> Vec<Bounds> {
-        part.iter().map(|(w, r)| bounds(r, w, compare)).collect()
+    // Two threads take the next job as they come free (the jobs differ several-fold in cost);
+    // each result goes back to its job's place, so the order never depends on timing.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let run = || -> Vec<(usize, Bounds)> {
+        let mut done = vec![];
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some((w, r)) = jobs.get(i) else {
+                return done;
+            };
+            done.push((i, bounds(r, w, compare)));
+        }
     };
     let (mut a, b) = std::thread::scope(|s| {
-        let other = s.spawn(|| run(second));
-        (run(first), other.join().expect("bounds thread"))
+        let other = s.spawn(run);
+        (run(), other.join().expect("bounds thread"))
     });
     a.extend(b);
+    a.sort_by_key(|(i, _)| *i);
+    let a: Vec<Bounds> = a.into_iter().map(|(_, b)| b).collect();
     Ok(RecordBounds {
         assumption_sets: Assumptions::ALL
             .iter()
