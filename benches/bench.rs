@@ -494,16 +494,21 @@ const OBSTACLES: &str = "\n## What stands in the way\n\n\
   100,000 CCGs), the decomposition of variation by level (no bootstrap from 50,000 CCGs), the area-team recomputations and the adjusted regression.\n\
 - **Default data (≤ 0.08 s).** The 20 reconstruction-sensitivity seeds each run the count, score \
   and summary queries, and each polars query has a fixed cost of the order of a millisecond; \
-  with the 10,000-shuffle permutation test and seven PNG charts (drawn on two threads) the run \
+  with the 10,000-shuffle permutation test and ten charts (each drawn as PNG and as SVG in two \
+  layouts, on two threads) the run \
   needs about 0.2 s of CPU, so two cores cannot finish it in 0.08 s. The bounds of what the \
   published record settles now add more than all of that (next item).\n\
 - **What the published record settles (≤ 0.05 s).** Ten searches (five weighting schemes under two \
-  assumption sets, on two threads), each about 0.1 to 0.15 s: most of it is claim 4's joint \
-  searches (every region's median pushed at once, Midlands and East's totals priced), each a few \
-  dozen minimum-cost flows over about 60 kinds of CCG and 14 classes, plus a repair and, for the \
-  datasets kept, a dynamic programme over every CCG's rows. The bounds depend only on ccgs.csv, \
-  the published facts and the weights, not on the conditions analysed, so caching them by those \
-  inputs' hashes would remove the cost from every rerun but the first.\n";
+  assumption sets, two threads taking them as they come free), each about 30 to 80 ms of CPU \
+  after the class assignment was rebuilt (each group starts in its best class and only the \
+  surplus moves, by shortest paths over the 14 classes; 0.70 s to about 0.39 s for the stage). \
+  What remains is the number of searches: claim 4 alone makes about 150 to 230 per job (every \
+  region's median pushed at once, each order statistic bisected, Midlands and East's totals \
+  priced over a ternary search of prices), claims 2 and 3 about 10 to 100 with a term for every \
+  CCG. The bounds depend only on ccgs.csv, the published facts and the weights, not on the \
+  conditions analysed; a cache by those inputs' hashes would remove the cost from every rerun \
+  but the first, and was not added (a stale cache after a code change would be worse than a \
+  slow first run).\n";
 
 /// The results as Markdown (the body of BENCHMARKS.md). `pandas_note` says why the comparison
 /// is missing, when it is.
