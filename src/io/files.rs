@@ -7,6 +7,8 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 
 pub const CCGS_FILE: &str = "ccgs.csv";
+pub const CONDITIONS_FILE: &str = "conditions.csv";
+pub const OUTCOMES_FILE: &str = "ccg_outcomes.csv";
 pub const WEIGHTS_FILE: &str = "weights.toml";
 
 pub use crate::model::InputFile;

@@ -1,7 +1,9 @@
 //! A small, strict CSV reader that knows where every value came from, so that
-//! every complaint names the file, line and column. Accepts a UTF-8 BOM and CRLF.
+//! every complaint names the file, line and column. Accepts a UTF-8 BOM and CRLF. Its cells
+//! check closed vocabularies against the table of `io::rules`.
 
 use crate::error::InputError;
+use crate::io::rules::{self, Vocabulary};
 use std::path::{Path, PathBuf};
 
 /// Header expectations for one CSV file.
@@ -378,28 +380,21 @@ impl<'a> Cell<'a> {
         }
     }
 
+    /// true or false, in any spelling of `rules::BOOLEAN`.
     pub fn boolean(&self) -> Result<bool, InputError> {
-        let is = |w: &str| self.value.eq_ignore_ascii_case(w);
-        if is("true") || is("yes") || self.value == "1" {
-            Ok(true)
-        } else if is("false") || is("no") || self.value == "0" {
-            Ok(false)
-        } else {
-            Err(self.error(format!("expected true or false, found {:?}", self.value)))
-        }
+        Ok(self.code(&rules::BOOLEAN)? == 1)
     }
 
-    /// One of a fixed set of values (exact match).
-    pub fn one_of(&self, allowed: &[&str]) -> Result<&'a str, InputError> {
-        if allowed.contains(&self.value) {
-            Ok(self.value)
-        } else {
-            Err(self.error(format!(
-                "expected one of: {}; found {:?}",
-                allowed.join(" | "),
-                self.value
-            )))
-        }
+    /// The value's code in a vocabulary of `io::rules`.
+    pub fn code(&self, vocabulary: &Vocabulary) -> Result<i32, InputError> {
+        vocabulary
+            .code(self.value)
+            .ok_or_else(|| self.error(vocabulary.complaint(self.value)))
+    }
+
+    /// The value in its usual spelling in a vocabulary of `io::rules`.
+    pub fn word(&self, vocabulary: &Vocabulary) -> Result<&'static str, InputError> {
+        self.code(vocabulary).map(|code| vocabulary.word(code))
     }
 }
 

@@ -1,7 +1,8 @@
 //! The vocabulary every part shares: the NHS CB's regions, support levels, how a value is known
 //! (provenance, evidence class), and the record types that the reconstruction generates.
 //! Bulk data travels as polars frames (see `stages::counts`); these records are for the
-//! row-wise work on 211 CCGs (reconstruction, published facts).
+//! row-wise work on 211 CCGs (reconstruction, published facts). How each is spelt in the
+//! input files (which spellings a reader accepts) is `io::rules`.
 
 pub mod calibration;
 pub mod counts;
@@ -51,25 +52,11 @@ pub const CSU_BASES: [&str; 6] = [
 ];
 
 /// CSU bases counted as "confirmed" (a source names the CCG or its area).
-pub fn csu_confirmed(basis: &str) -> bool {
-    matches!(basis, "named" | "area")
-}
+pub const CSU_CONFIRMED: [&str; 2] = ["named", "area"];
 
-/// Support level as 1–6, also accepting Roman numerals I–VI as printed in the NHS CB tables.
-pub fn parse_support_level(s: &str) -> Option<u8> {
-    const NAMES: [(&str, &str); 6] = [
-        ("1", "I"),
-        ("2", "II"),
-        ("3", "III"),
-        ("4", "IV"),
-        ("5", "V"),
-        ("6", "VI"),
-    ];
-    let s = s.trim();
-    NAMES
-        .iter()
-        .position(|(digit, roman)| s == *digit || s.eq_ignore_ascii_case(roman))
-        .map(|i| i as u8 + 1)
+/// Whether a CSU basis is one of `CSU_CONFIRMED`.
+pub fn csu_confirmed(basis: &str) -> bool {
+    CSU_CONFIRMED.contains(&basis)
 }
 
 /// One CCG of `ccgs.csv`.
@@ -275,21 +262,4 @@ pub fn ccg_records(frame: &DataFrame) -> PolarsResult<Vec<Ccg>> {
             wave: wave.get(i).map(|w| w as u8),
         })
         .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_support_level;
-
-    #[test]
-    fn support_levels_accept_digits_and_roman_numerals_only() {
-        assert_eq!(parse_support_level("1"), Some(1));
-        assert_eq!(parse_support_level(" 3 "), Some(3));
-        assert_eq!(parse_support_level("iv"), Some(4));
-        assert_eq!(parse_support_level("V"), Some(5));
-        assert_eq!(parse_support_level("VI"), Some(6));
-        for bad in ["", "0", "7", "IIII", "VII", "3.0", "three"] {
-            assert_eq!(parse_support_level(bad), None, "{bad:?}");
-        }
-    }
 }
