@@ -246,6 +246,7 @@ pub fn analyse(opts: &AnalyseOptions) -> Result<RunSummary> {
     })
 }
 
+// Long because: the stage list in order, one named, timed stage per statement; split, it scatters.
 /// The stages between reading and writing: pure computation from inputs to results. Each line
 /// is one named, timed stage returning one named value; `Findings` is assembled from those
 /// values alone.
@@ -335,7 +336,7 @@ pub fn compute(
         Ok(calibration_status(inputs, published))
     })?;
     let claims = clock.stage("claims", || {
-        let shares = claim_shares(&counts, compare)?;
+        let shares = reconstructed_shares_by_claim(&counts, compare)?;
         let (s, r) = (sensitivity.as_ref(), record.as_ref());
         let mut claims = findings::claims(
             &headline,
@@ -505,9 +506,12 @@ fn record_bounds_stage(
 
 /// For each claim, the shares of its CCGs and rows that rest on reconstruction: all CCGs for
 /// the first four, the two compared CSUs' for the fifth.
-fn claim_shares(counts: &DataFrame, compare: (&str, &str)) -> Result<[(f64, f64); 5]> {
-    let all = findings::behind(counts, lit(true))?;
-    let csus = findings::behind(
+fn reconstructed_shares_by_claim(
+    counts: &DataFrame,
+    compare: (&str, &str),
+) -> Result<[(f64, f64); 5]> {
+    let all = findings::reconstructed_shares(counts, lit(true))?;
+    let csus = findings::reconstructed_shares(
         counts,
         col("csu")
             .eq(lit(compare.0))

@@ -94,6 +94,7 @@ fn reruns_are_byte_identical() {
     assert!(analyse(&data, &b, &[]).status.success());
     let (sa, sb) = (snapshot(&a), snapshot(&b));
     assert_eq!(sa.len(), common::OUTPUTS.len());
+    assert_eq!(sb.len(), sa.len());
     for ((na, ba), (nb, bb)) in sa.iter().zip(&sb) {
         assert_eq!(na, nb);
         if na != "inputs.sha256" {
@@ -498,6 +499,7 @@ fn the_area_team_section_names_the_team_carrying_the_difference() {
     let (dir, data) = workspace();
     let ccgs = std::fs::read_to_string(data.join("ccgs.csv")).unwrap();
     let teams = ["area_team", "NA", "NB", "MA", "MB", "LA", "LB", "SA", "SB"];
+    assert_eq!(ccgs.lines().count(), teams.len());
     let with_teams: String = ccgs
         .lines()
         .zip(teams)

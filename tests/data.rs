@@ -711,6 +711,7 @@ fn reruns_on_the_default_data_are_byte_identical() {
         "{:?}",
         names(&a)
     );
+    assert_eq!((b.len(), c.len()), (a.len(), a.len()));
     for ((name, x), ((_, y), (_, z))) in a.iter().zip(b.iter().zip(&c)) {
         assert!(x == y && x == z, "{name} differs between runs");
     }

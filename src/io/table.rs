@@ -46,8 +46,7 @@ pub fn parse(path: &Path, bytes: &[u8], schema: &Schema) -> Result<Table, InputE
 /// Parse CSV bytes row by row without keeping them: `each` gets the table (header only) and
 /// each data row in turn, in one reused buffer. For large files (a million condition rows)
 /// this avoids holding every row in memory and one allocation per row.
-/// (One loop on purpose: it is the precise path's hot loop, and it keeps the line cursor, the
-/// field-count check and the trimming together so every error gets its line.)
+// Long because: the precise reader's hot loop keeps line cursor, field count and trimming together.
 pub fn parse_each(
     path: &Path,
     bytes: &[u8],

@@ -462,6 +462,7 @@ pub fn horizontal_bars(
     ))
 }
 
+// Long because: one drawing of bars lying down, its scale, labels and note in order.
 fn horizontal_bars_on<DB: DrawingBackend>(
     root: Area<DB>,
     layout: Layout,
@@ -646,9 +647,7 @@ pub fn funnel(
     ))
 }
 
-// Long because plotters draws by a sequence of builder calls: axes, four limit lines, the
-// centre line, points by region, legend; split up, each piece would need the chart context
-// and its generic coordinate type passed around.
+// Long because: plotters draws by one chart context's calls in turn (axes, limits, points, legend).
 fn funnel_on<DB: DrawingBackend>(
     root: Area<DB>,
     layout: Layout,
@@ -803,8 +802,7 @@ const SERIES_COLOURS: [RGBColor; 5] = [
 /// The phone's form of `range_bars`: groups down the page, each with a bar (or a range's box)
 /// per series lying across, and the series' key above (a phone has no room for the groups'
 /// names side by side).
-// Long because plotters draws by a sequence of builder calls (key, axes, bars, boxes, values)
-// sharing one chart context, as in `funnel_on`.
+// Long because: plotters draws by one chart context's calls in turn (key, axes, bars, boxes, values).
 fn range_bars_across<DB: DrawingBackend>(
     root: Area<DB>,
     layout: Layout,
@@ -903,7 +901,7 @@ fn range_bars_across<DB: DrawingBackend>(
     Ok(())
 }
 
-// Long for the same reason as `funnel_on`.
+// Long because: plotters draws by one chart context's calls in turn (axes, bars, boxes, legend).
 fn range_bars_on<DB: DrawingBackend>(
     root: Area<DB>,
     layout: Layout,
@@ -1037,8 +1035,7 @@ pub fn ranges(to: Target, title: &str, rows: &[RangeRow], note: &str) -> Result<
     ))
 }
 
-// Long because each strip is drawn in one pass (label, axis, bands, threshold, marks) on its
-// own coordinates; the pieces share the strip's clamp and transform.
+// Long because: each strip is drawn in one pass on its own coordinates (label, axis, bands, marks).
 fn ranges_on<DB: DrawingBackend>(
     root: Area<DB>,
     layout: Layout,

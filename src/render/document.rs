@@ -1,5 +1,5 @@
 //! The report as a document: a banner and sections of paragraphs, tables, lists and figures.
-//! `sections.rs` builds it once from the findings value; `markdown.rs` renders it as findings.md
+//! `sections/` builds it once from the findings value; `markdown.rs` renders it as findings.md
 //! and `html.rs` as report.html, so the two always say the same thing with the same figures.
 //!
 //! Text is kept as text here: nothing is escaped or marked up for a format until a renderer

@@ -1,4 +1,4 @@
-//! report.html: the report's document (`sections.rs`) through a minijinja template
+//! report.html: the report's document (`sections/`) through a minijinja template
 //! (`report.html`), with every chart inside the page so the one file works offline and when
 //! emailed: as inline SVG in a desktop and a phone layout (vector, text as text), or as a PNG
 //! data URI where a chart has too many marks for SVG. The environment escapes every value for

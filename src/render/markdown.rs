@@ -1,4 +1,4 @@
-//! findings.md: the report's document (`sections.rs`) written as Markdown.
+//! findings.md: the report's document (`sections/`) written as Markdown.
 
 use crate::render::document::{Block, Document, Inline};
 

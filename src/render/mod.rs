@@ -1,4 +1,4 @@
-//! Turning the findings into what people read. `sections.rs` builds the report once as a
+//! Turning the findings into what people read. `sections/` builds the report once as a
 //! document (`document.rs`); `markdown.rs` writes it as findings.md and `html.rs` as
 //! report.html; `figures.rs` draws the charts (`charts.rs`), `captions.rs` describes them;
 //! `tables.rs` writes the CSV tables.

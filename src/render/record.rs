@@ -1,6 +1,6 @@
 //! "What the published record settles": the report's section on the bounds (every claim's
-//! figure over every dataset consistent with the published record), the banner's line, and
-//! bounds.csv.
+//! figure over every dataset consistent with the published record; listed in `sections/`), the
+//! banner's line, the claims table's cell, bounds.csv and each witness as files.
 
 use crate::format::CsvText;
 use crate::format::{approx, num, pct};
@@ -120,6 +120,8 @@ fn end_cells(f: &Figure) -> [String; 2] {
     })
 }
 
+/// The section: what the record allows, the bounds per assumption set, how fragile the verdicts
+/// are, the status under every scheme, and each assumption set's list.
 pub fn record_section(f: &Findings) -> Option<Section> {
     let r = f.record.as_ref()?;
     let mut blocks = vec![
@@ -141,6 +143,28 @@ pub fn record_section(f: &Findings) -> Option<Section> {
         )),
     ];
     blocks.extend(crate::render::chart::Chart::Bounds.figure(f));
+    bounds_tables(&mut blocks, f, r);
+    fragility_table(&mut blocks, r);
+    schemes_table(&mut blocks, r);
+    blocks.push(para(
+        "Claims 2 and 3 (no relation to size or deprivation) are not bounded exactly: their rows give the lowest and \
+         highest rank correlation the search found in a consistent dataset, which is enough to show a claim open. How to \
+         read a status: \"settled\" means no \
+         dataset that agrees with the published record could have overturned the claim; \"open\" means the published record \
+         cannot decide it, so a verdict on reconstructed data says more about the reconstruction than about 2013; a figure \
+         reproduced on the shipped data of an open claim is marked so in the claims table.",
+    ));
+    assumption_lists(&mut blocks, r);
+    Some(Section {
+        id: "record".into(),
+        title: "What the published record settles".into(),
+        blocks,
+    })
+}
+
+/// Each assumption set's table of ranges (every claim's figures) under the run's weights, and
+/// what each claim needs.
+fn bounds_tables(blocks: &mut Vec<Block>, f: &Findings, r: &RecordBounds) {
     for a in Assumptions::ALL {
         let Some(b) = r.bounds.first().and_then(|d| r.of(&d.scheme, a)) else {
             continue;
@@ -187,72 +211,81 @@ pub fn record_section(f: &Findings) -> Option<Section> {
             items,
         });
     }
-    if !r.fragility.is_empty() {
-        blocks.push(para(
-            "**How fragile the verdicts are.** The fewest CCGs whose outcomes, changed within the published facts \
-             (Midlands and East's totals still met; a CCG leaving its wave, outcome or level-III class needs a second \
-             to swap with), turn a verdict the other way, with one set of changes that does, and the fewest proved \
-             necessary. One CCG is tried exhaustively; beyond one, the proof lets every changed CCG take any score open \
-             to it, so \"exact\" means the changes found meet that proof, and otherwise the number found may not be \
-             the fewest:",
-        ));
-        blocks.push(table(
-            "fragility",
-            "The fewest CCGs whose change, within the published facts, turns each verdict",
-            &[
-                "Claim",
-                "Data",
-                "Verdict there",
-                "Fewest CCGs to turn it",
-                "Changes",
-            ],
-            r.fragility
-                .iter()
-                .map(|x| {
-                    let fewest = match (x.changes.len(), x.at_least) {
-                        (_, None) => "none: no consistent dataset turns it".to_string(),
-                        (0, Some(k)) => format!("none found; at least {k}"),
-                        (k, Some(_)) if x.exact => format!("{k} (exact)"),
-                        (k, Some(l)) => {
-                            format!("{k} found; at least {l} proved (not proved fewest)")
-                        }
-                    };
-                    let changes = x
-                        .changes
-                        .iter()
-                        .map(|c| {
-                            if c.from == c.to {
-                                format!(
-                                    "{} {}: {} conditions instead of {}, same score",
-                                    c.ods_code, c.name, c.conditions_to, c.conditions_from
-                                )
-                            } else {
-                                format!(
-                                    "{} {}: score {} instead of {}",
-                                    c.ods_code,
-                                    c.name,
-                                    approx(c.to),
-                                    approx(c.from)
-                                )
-                            }
-                        })
-                        .collect::<Vec<_>>()
-                        .join("; ");
-                    vec![
-                        format!("{}. {}", number(&x.claim), claim_short(&x.claim)),
-                        x.data.clone(),
-                        if x.holds {
-                            "holds".into()
-                        } else {
-                            "does not hold".into()
-                        },
-                        fewest,
-                        changes,
-                    ]
-                })
-                .collect(),
-        ));
+}
+
+/// How fragile the verdicts are: the fewest CCGs whose changes turn each, when computed.
+fn fragility_table(blocks: &mut Vec<Block>, r: &RecordBounds) {
+    if r.fragility.is_empty() {
+        return;
     }
+    blocks.push(para(
+        "**How fragile the verdicts are.** The fewest CCGs whose outcomes, changed within the published facts \
+         (Midlands and East's totals still met; a CCG leaving its wave, outcome or level-III class needs a second \
+         to swap with), turn a verdict the other way, with one set of changes that does, and the fewest proved \
+         necessary. One CCG is tried exhaustively; beyond one, the proof lets every changed CCG take any score open \
+         to it, so \"exact\" means the changes found meet that proof, and otherwise the number found may not be \
+         the fewest:",
+    ));
+    blocks.push(table(
+        "fragility",
+        "The fewest CCGs whose change, within the published facts, turns each verdict",
+        &[
+            "Claim",
+            "Data",
+            "Verdict there",
+            "Fewest CCGs to turn it",
+            "Changes",
+        ],
+        r.fragility
+            .iter()
+            .map(|x| {
+                let fewest = match (x.changes.len(), x.at_least) {
+                    (_, None) => "none: no consistent dataset turns it".to_string(),
+                    (0, Some(k)) => format!("none found; at least {k}"),
+                    (k, Some(_)) if x.exact => format!("{k} (exact)"),
+                    (k, Some(l)) => {
+                        format!("{k} found; at least {l} proved (not proved fewest)")
+                    }
+                };
+                let changes = x
+                    .changes
+                    .iter()
+                    .map(|c| {
+                        if c.from == c.to {
+                            format!(
+                                "{} {}: {} conditions instead of {}, same score",
+                                c.ods_code, c.name, c.conditions_to, c.conditions_from
+                            )
+                        } else {
+                            format!(
+                                "{} {}: score {} instead of {}",
+                                c.ods_code,
+                                c.name,
+                                approx(c.to),
+                                approx(c.from)
+                            )
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                vec![
+                    format!("{}. {}", number(&x.claim), claim_short(&x.claim)),
+                    x.data.clone(),
+                    if x.holds {
+                        "holds".into()
+                    } else {
+                        "does not hold".into()
+                    },
+                    fewest,
+                    changes,
+                ]
+            })
+            .collect(),
+    ));
+}
+
+/// Each claim's status under every weighting scheme, both assumption sets side by side.
+fn schemes_table(blocks: &mut Vec<Block>, r: &RecordBounds) {
     blocks.push(para("The same under every weighting scheme (status under published facts only / with the reconstruction's assumptions):"));
     let ids = crate::stages::headline::CLAIMS;
     let mut header = vec!["Scheme".to_string()];
@@ -292,16 +325,11 @@ pub fn record_section(f: &Findings) -> Option<Section> {
             })
             .collect(),
     });
-    blocks.push(para(
-        "Claims 2 and 3 (no relation to size or deprivation) are not bounded exactly: their rows give the lowest and \
-         highest rank correlation the search found in a consistent dataset, which is enough to show a claim open. How to \
-         read a status: \"settled\" means no \
-         dataset that agrees with the published record could have overturned the claim; \"open\" means the published record \
-         cannot decide it, so a verdict on reconstructed data says more about the reconstruction than about 2013; a figure \
-         reproduced on the shipped data of an open claim is marked so in the claims table.",
-    ));
-    for (key, name, listed) in &r.assumption_sets {
-        let _ = key;
+}
+
+/// What each assumption set takes as given, with its source.
+fn assumption_lists(blocks: &mut Vec<Block>, r: &RecordBounds) {
+    for (_, name, listed) in &r.assumption_sets {
         blocks.push(para(&format!("**{}**:", capitalise(name))));
         blocks.push(Block::List {
             ordered: false,
@@ -311,11 +339,6 @@ pub fn record_section(f: &Findings) -> Option<Section> {
                 .collect(),
         });
     }
-    Some(Section {
-        id: "record".into(),
-        title: "What the published record settles".into(),
-        blocks,
-    })
 }
 
 /// Our figure for a bounds figure key, from a headline.

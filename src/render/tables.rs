@@ -1,5 +1,6 @@
-//! The CSV tables behind the charts: `ccg_scores.csv`, `region_summary.csv`, `csu_summary.csv`
-//! (frames, written as they are) and `robustness.csv`.
+//! CSV tables: those behind the charts, `ccg_scores.csv`, `region_summary.csv`, `csu_summary.csv`
+//! (frames, written as they are) and `robustness.csv`; and a reconstructed dataset's
+//! `conditions.csv` and `ccg_outcomes.csv` (written by `reconstruct` and for each witness).
 
 use crate::format::CsvText;
 use crate::format::{num, push_num};

@@ -142,6 +142,7 @@ mod tests {
         .unwrap();
         let a = adjusted_region(&df).unwrap().unwrap();
         let want = EXPECTED;
+        assert_eq!(a.effects.len(), want.0.len());
         for (e, (est, lo, hi)) in a.effects.iter().zip(want.0) {
             assert!(
                 (e.estimate - est).abs() < 1e-9,

@@ -1,7 +1,7 @@
-//! Stage 2: the relational work, done once. Conditions are joined to their CCGs and counted per
-//! support level, with directions and provenance: one row per CCG. Every score, summary,
-//! statistic and chart reads this table (a score under any weighting is the level counts times
-//! the weight vector, see `score.rs`).
+//! The `count` stage: the relational work, done once. The conditions counted per CCG by support
+//! level at ingest (`model::counts`) are joined to the CCGs, with directions and provenance: one
+//! row per CCG. Every score, summary, statistic and chart reads this table (a score under any
+//! weighting is the level counts times the weight vector, see `score.rs`).
 
 pub use crate::model::counts::{per_ccg, LEVEL_COLUMNS};
 use crate::model::Evidence;

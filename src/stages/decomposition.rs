@@ -144,7 +144,9 @@ mod tests {
         let team = [0, 0, 1, 1, 2, 2, 3, 3];
         let csu = [0, 1, 0, 1, 2, 3, 2, 3];
         let s = shares(&score, &region, &team, &csu);
-        for (got, want) in s.iter().zip([32.0 / 42.0, 8.0 / 42.0, 2.0 / 42.0]) {
+        let want = [32.0 / 42.0, 8.0 / 42.0, 2.0 / 42.0];
+        assert_eq!(s.len(), want.len());
+        for (got, want) in s.iter().zip(want) {
             assert!((got - want).abs() < 1e-12, "{s:?}");
         }
     }

@@ -1,5 +1,7 @@
-//! Stage 10: the findings value: every figure the reports show, gathered once. findings.md,
-//! findings.json, the charts and the tables are all rendered from it.
+//! The findings value: every figure the reports show, assembled once at the end of
+//! `pipeline::compute` from the stages' values. findings.md, findings.json, report.html, the
+//! charts and the tables are all rendered from it. Also the stages that derive its parts: the
+//! `provenance` summary and the `claims` rows (with the published record attached).
 
 use crate::format::{approx, num, p_text, pct, times};
 use crate::model::calibration::CalibrationRecord;
@@ -198,7 +200,7 @@ pub struct Findings {
 
 /// Share of the CCGs behind a claim whose outcome is not wholly published, and share of their
 /// condition rows that are reconstructed (`keep` selects the CCGs of the count table).
-pub fn behind(counts: &DataFrame, keep: Expr) -> PolarsResult<(f64, f64)> {
+pub fn reconstructed_shares(counts: &DataFrame, keep: Expr) -> PolarsResult<(f64, f64)> {
     let t = counts
         .clone()
         .lazy()
@@ -288,15 +290,14 @@ fn correlation_text(rank: &Correlation, linear: &Correlation) -> String {
     )
 }
 
-/// Build the claim rows from the analysis results. (Long on purpose: one table of the five
-/// claims, each statement, published figure, our figure and criterion side by side, so a reader
-/// checks a claim in one place.)
+// Long because: the five claims' rows side by side, so a reader checks a claim in one place.
+/// Build the claim rows from the analysis results.
 pub fn claims(
     h: &Headline,
     intervals: &Intervals,
     robustness: &[RobustnessRow],
     sensitivity: Option<&Sensitivity>,
-    behind: &[(f64, f64); 5],
+    reconstructed_shares: &[(f64, f64); 5],
     compare: (&str, &str),
     significance: &Significance,
 ) -> Vec<Claim> {
@@ -379,8 +380,8 @@ pub fn claims(
                 criterion,
                 p_value,
                 interval_95,
-                reconstructed_ccg_share: behind[k].0,
-                reconstructed_row_share: behind[k].1,
+                reconstructed_ccg_share: reconstructed_shares[k].0,
+                reconstructed_row_share: reconstructed_shares[k].1,
                 robustness: robustness
                     .iter()
                     .map(|r| (r.scheme.clone(), r.verdicts[k].label().to_string()))

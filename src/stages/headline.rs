@@ -1,4 +1,5 @@
-//! Stage 5: the figures behind each published claim, and whether each claim holds on them.
+//! The `headline` stage: the figures behind each published claim, and whether each claim holds
+//! on them.
 //! Read from the scored table and its summaries (one computation of every figure); the
 //! correlations are numeric kernels on the table's columns.
 

@@ -1,5 +1,5 @@
-//! The pure stages of `analyse`, in pipeline order (see `pipeline.rs`), and the seeded
-//! reconstruction they share with the `reconstruct` command.
+//! The pure stages of `analyse` (their order is `pipeline::compute`), the published record's
+//! bounds (`bounds/`), and the seeded reconstruction they share with the `reconstruct` command.
 
 pub mod adjusted;
 pub mod area_teams;
@@ -8,7 +8,6 @@ pub mod counts;
 pub mod csu_within_region;
 pub mod data_checks;
 pub mod decomposition;
-pub mod distinct;
 pub mod findings;
 #[cfg(test)]
 pub(crate) mod fixtures;
@@ -16,6 +15,7 @@ pub mod funnel;
 pub mod groups;
 pub mod headline;
 pub mod later_ratings;
+pub mod median_sampler;
 pub mod published_only;
 pub mod reconstruct;
 pub mod resample;

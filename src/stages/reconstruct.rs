@@ -1,15 +1,20 @@
 //! `reconstruct`: a seeded, documented reconstruction of the per-CCG condition tables that the
 //! NHS CB never released, built so that every published fact and aggregate holds exactly.
 //!
-//! Order of work (each step keeps everything published and fills only what is unknown):
-//! 1. waves: published waves kept; the rest placed so the published wave sizes hold;
-//! 2. outcome: the 15 directed CCGs and published full/conditional CCGs kept; the rest of each
-//!    wave split so its published full / with-conditions counts hold;
-//! 3. counts: published counts kept; the rest sampled within the published maxima, then nudged
-//!    so Midlands and East averages exactly its published 6 conditions;
-//! 4. levels: published levels kept; directed CCGs get their level-IV+ directed conditions
-//!    (15 directions in Midlands and East); exactly the published number of CCGs in waves 1–2
-//!    get a level-III condition; the rest sampled from levels I–III.
+//! Order of work, the named steps of `draw` (each keeps everything published and fills only
+//! what is unknown):
+//! 1. waves (`place_waves`): published waves kept; the rest placed so the published wave sizes
+//!    hold;
+//! 2. outcome (`settle_outcomes`): the 15 directed CCGs and published full/conditional CCGs
+//!    kept; the rest of each wave split so its published full / with-conditions counts hold;
+//! 3. a. directions (`directed_conditions`): directed CCGs get their level-IV+ directed
+//!    conditions (15 directions in Midlands and East);
+//!    b. counts (`draw_counts`): published counts kept; the rest sampled within the published
+//!    maxima, then nudged so Midlands and East averages exactly its published 6 conditions;
+//! 4. rows (`lay_out_rows`): each CCG's published items, then its directed conditions, then
+//!    rows of unknown level;
+//! 5. levels (`assign_levels`): published levels kept; exactly the published number of CCGs in
+//!    waves 1–2 get a level-III condition; the rest sampled from levels I–III.
 //! With `--calibrate published-findings` the sampling leans by region and CSU and a draw is
 //! accepted only when the headline findings hold (calibration targets, not evidence).
 

@@ -1,5 +1,5 @@
-//! Stage 8: do the claims survive other severity weightings, and counting only CCGs whose CSU
-//! a source confirms? Each scheme rescores the same count table.
+//! The `robustness` and `confirmed CSUs` stages: do the claims survive other severity weightings,
+//! and counting only CCGs whose CSU a source confirms? Each scheme rescores the same count table.
 
 use crate::model::weights::Weights;
 use crate::stages::headline::{judge, verdicts, Headline, Verdict};

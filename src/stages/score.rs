@@ -1,5 +1,5 @@
-//! Stages 3–4: the composite score (level counts times the weight vector) and its summaries by
-//! region and by CSU, as polars expressions over the count table.
+//! The `score + summarise` stage: the composite score (level counts times the weight vector) and
+//! its summaries by region and by CSU, as polars expressions over the count table.
 
 use crate::model::weights::Weights;
 use crate::stages::counts::LEVEL_COLUMNS;

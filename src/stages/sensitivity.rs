@@ -1,4 +1,4 @@
-//! Stage 9: reconstruction sensitivity. The data are reconstructed afresh under
+//! The `sensitivity` stage: reconstruction sensitivity. The data are reconstructed afresh under
 //! `--calibrate none` (no regional or CSU effect put in) for several seeds, and each claim is
 //! judged again: how often it holds is what the published facts alone imply for it.
 

@@ -1,11 +1,12 @@
-//! Stage 6: is the regional divide more than chance? Kruskal–Wallis across regions, pairwise
-//! Mann–Whitney tests (Holm-adjusted), and a permutation test of the max/min median ratio.
+//! The `significance` stage: is the regional divide more than chance? Kruskal–Wallis across
+//! regions, pairwise Mann–Whitney tests (Holm-adjusted), and a permutation test of the max/min
+//! median ratio.
 
 use crate::model::REGIONS;
 use crate::progress::{Progress, EVERY};
-use crate::stages::distinct::{median_of_counts, split_counts, Distinct, Sampler};
 use crate::stages::groups::Groups;
 use crate::stages::headline::median_spread;
+use crate::stages::median_sampler::{median_of_counts, split_counts, Sampler, ValueCounts};
 use crate::stats;
 use rand::seq::SliceRandom;
 use serde::Serialize;
@@ -65,7 +66,7 @@ fn pairwise(g: &Groups) -> Vec<(String, String, f64, f64, f64)> {
 /// Shuffling the region labels is the same as shuffling the scores and cutting them into blocks
 /// of the regions' sizes (`Sampler::Items`, no allocation per shuffle); with many tied scores
 /// it is cheaper still to draw how many copies of each distinct score each block gets
-/// (`Sampler::Counts`, `distinct::split_counts`): same distribution. The shuffles are split into
+/// (`Sampler::Counts`, `median_sampler::split_counts`): same distribution. The shuffles are split into
 /// two fixed halves, each with its own seeded stream, run on two threads: the count is the same
 /// whatever the scheduling.
 fn permutation_p(
@@ -75,7 +76,7 @@ fn permutation_p(
     seed: u64,
     progress: &Progress,
 ) -> f64 {
-    let pooled = Distinct::of(&g.all);
+    let pooled = ValueCounts::of(&g.all);
     let sampler = Sampler::for_scores(g.all.len(), pooled.values.len());
     permutation_p_by(g, observed, permutations, seed, sampler, progress)
 }
@@ -90,7 +91,7 @@ fn permutation_p_by(
 ) -> f64 {
     let n = g.region_sizes();
     let sizes = n.map(|x| x as u64);
-    let pooled = Distinct::of(&g.all);
+    let pooled = ValueCounts::of(&g.all);
     stats::permutation_p_on_two_streams(seed, permutations, |rng, count| {
         let mut buf = g.all.clone();
         let mut blocks = vec![vec![0u64; pooled.values.len()]; 4];
@@ -140,6 +141,7 @@ mod tests {
             csu_a: vec![],
             csu_b: vec![],
         };
+        assert_eq!(score.len(), region.len());
         for (s, &r) in score.iter().zip(region) {
             g.region[r].push(*s);
         }

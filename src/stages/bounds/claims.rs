@@ -515,6 +515,36 @@ pub(super) fn regional_spread(ctx: &Ctx) -> ClaimBounds {
     }
 }
 
+/// Each compared CSU's mean score over the consistent set (a CSU without CCGs has none), and the
+/// proved highest sum of each CSU's scores, in the same order.
+fn csu_means(
+    ctx: &Ctx,
+    compare: (&str, &str),
+    a: &[usize],
+    b: &[usize],
+) -> (Vec<Figure>, Vec<f64>) {
+    let mut figures = vec![];
+    let mut proved_max_sums = vec![];
+    for (name, g) in [(compare.0, a), (compare.1, b)] {
+        if g.is_empty() {
+            continue;
+        }
+        let m = g.len() as f64;
+        let (vmin, pmin, wmin) = group_sum(ctx, g, Goal::Min);
+        let (vmax, pmax, wmax) = group_sum(ctx, g, Goal::Max);
+        proved_max_sums.push(pmax);
+        figures.push(Figure {
+            key: format!("mean_{}", slug(name)),
+            label: format!("mean score, {name}"),
+            min: End::new(vmin / m, pmin / m, wmin),
+            max: End::new(vmax / m, pmax / m, wmax),
+        });
+    }
+    (figures, proved_max_sums)
+}
+
+/// Claim 5 over the consistent set: each compared CSU's mean, the ratio of the two (its ends with
+/// datasets attaining them), the claim's status, and what it needs.
 pub(super) fn csu_ratio(ctx: &Ctx, compare: (&str, &str)) -> ClaimBounds {
     let rec = ctx.solver.rec;
     let group = |name: &str| -> Vec<usize> {
@@ -523,23 +553,7 @@ pub(super) fn csu_ratio(ctx: &Ctx, compare: (&str, &str)) -> ClaimBounds {
             .collect()
     };
     let (a, b) = (group(compare.0), group(compare.1));
-    let mut figures = vec![];
-    let mut sums = vec![];
-    for (name, g) in [(compare.0, &a), (compare.1, &b)] {
-        if g.is_empty() {
-            continue;
-        }
-        let m = g.len() as f64;
-        let (vmin, pmin, wmin) = group_sum(ctx, g, Goal::Min);
-        let (vmax, pmax, wmax) = group_sum(ctx, g, Goal::Max);
-        sums.push((vmin, vmax, pmax));
-        figures.push(Figure {
-            key: format!("mean_{}", slug(name)),
-            label: format!("mean score, {name}"),
-            min: End::new(vmin / m, pmin / m, wmin),
-            max: End::new(vmax / m, pmax / m, wmax),
-        });
-    }
+    let (mut figures, proved_max_sums) = csu_means(ctx, compare, &a, &b);
     if a.is_empty() || b.is_empty() {
         return ClaimBounds {
             claim: "csu_ratio".into(),
@@ -595,11 +609,35 @@ pub(super) fn csu_ratio(ctx: &Ctx, compare: (&str, &str)) -> ClaimBounds {
         }
         _ => None,
     };
-    // Necessary condition: the ratio of means exceeds 30 only if the second CSU's mean is under
-    // a thirtieth of the highest mean the first can have (its proved limit, so the condition
-    // is necessary even where that limit is not attained).
-    let (ma, mb) = (a.len() as f64, b.len());
-    let mean_limit = sums[0].2 / ma / headline::CSU_RATIO_OVER;
+    ClaimBounds {
+        claim: "csu_ratio".into(),
+        status,
+        figures,
+        necessary: csu_ratio_necessary(
+            ctx,
+            compare,
+            &b,
+            proved_max_sums[0] / a.len() as f64,
+            largest_defined,
+        ),
+        holds,
+        fails,
+    }
+}
+
+/// Claim 5's necessary condition in words. The ratio of means exceeds 30 only if the second
+/// CSU's mean is under a thirtieth of the highest mean the first can have (`a_proved_max_mean`,
+/// its proved limit, so the condition is necessary even where that limit is not attained); and
+/// so how many of the second CSU's CCGs (`b`) must have been fully authorised.
+fn csu_ratio_necessary(
+    ctx: &Ctx,
+    compare: (&str, &str),
+    b: &[usize],
+    a_proved_max_mean: f64,
+    largest_defined: f64,
+) -> String {
+    let mb = b.len();
+    let mean_limit = a_proved_max_mean / headline::CSU_RATIO_OVER;
     let mut positive: Vec<f64> = b
         .iter()
         .map(|&u| {
@@ -619,19 +657,12 @@ pub(super) fn csu_ratio(ctx: &Ctx, compare: (&str, &str)) -> ClaimBounds {
         0 => "which even a dataset with none of them fully authorised can meet".to_string(),
         k => format!("so at least {k} of them must have been fully authorised"),
     };
-    ClaimBounds {
-        claim: "csu_ratio".into(),
-        status,
-        figures,
-        necessary: format!(
-            "for the ratio to exceed 30, {}'s {mb} CCGs must average under {} points, a thirtieth of the most {}'s CCGs can average ({}), {fully}; the largest defined ratio is {}",
-            compare.1,
-            crate::format::approx(mean_limit),
-            compare.0,
-            crate::format::approx(sums[0].2 / ma),
-            crate::format::approx(largest_defined)
-        ),
-        holds,
-        fails,
-    }
+    format!(
+        "for the ratio to exceed 30, {}'s {mb} CCGs must average under {} points, a thirtieth of the most {}'s CCGs can average ({}), {fully}; the largest defined ratio is {}",
+        compare.1,
+        crate::format::approx(mean_limit),
+        compare.0,
+        crate::format::approx(a_proved_max_mean),
+        crate::format::approx(largest_defined)
+    )
 }

@@ -60,44 +60,9 @@ pub fn assign_groups<M: AsRef<[usize]>>(
     let mut dist = vec![f64::INFINITY; nc];
     let mut pred = vec![usize::MAX; nc];
     while surplus.iter().any(|&e| e > 0) {
-        edge.iter_mut().for_each(|e| e.0 = f64::INFINITY);
-        for (g, (opts, _)) in groups.iter().enumerate() {
-            for (oi, &(i, vi)) in opts.iter().enumerate() {
-                if flow[g][oi] == 0 {
-                    continue;
-                }
-                for (oj, &(j, vj)) in opts.iter().enumerate() {
-                    let e = &mut edge[i * nc + j];
-                    if i != j && vi - vj < e.0 {
-                        *e = (vi - vj, g, oi, oj);
-                    }
-                }
-            }
-        }
+        cheapest_moves(groups, &flow, nc, &mut edge);
         // Shortest paths from every overfull class (no negative cycle: see above).
-        for k in 0..nc {
-            dist[k] = if surplus[k] > 0 { 0.0 } else { f64::INFINITY };
-            pred[k] = usize::MAX;
-        }
-        for _ in 0..nc {
-            let mut changed = false;
-            for i in 0..nc {
-                if dist[i].is_infinite() {
-                    continue;
-                }
-                for j in 0..nc {
-                    let c = edge[i * nc + j].0;
-                    if dist[i] + c < dist[j] - 1e-12 {
-                        dist[j] = dist[i] + c;
-                        pred[j] = i;
-                        changed = true;
-                    }
-                }
-            }
-            if !changed {
-                break;
-            }
-        }
+        shortest_paths(&edge, &surplus, &mut dist, &mut pred);
         // The nearest underfull class; none reachable means the counts cannot be met.
         let t = (0..nc)
             .filter(|&k| surplus[k] < 0 && dist[k].is_finite())
@@ -137,6 +102,67 @@ pub fn assign_groups<M: AsRef<[usize]>>(
         }
     }
     Some((total, class_of))
+}
+
+/// One move per class pair: `edge[i * nc + j]` becomes the cheapest way to move one unit from
+/// class i to class j (loss, group, from option, to option), over the groups with a unit in i.
+#[inline]
+fn cheapest_moves<M>(
+    groups: &[(Vec<(usize, f64)>, M)],
+    flow: &[Vec<u32>],
+    nc: usize,
+    edge: &mut [(f64, usize, usize, usize)],
+) {
+    edge.iter_mut().for_each(|e| e.0 = f64::INFINITY);
+    for (g, (opts, _)) in groups.iter().enumerate() {
+        for (oi, &(i, vi)) in opts.iter().enumerate() {
+            if flow[g][oi] == 0 {
+                continue;
+            }
+            for (oj, &(j, vj)) in opts.iter().enumerate() {
+                let e = &mut edge[i * nc + j];
+                if i != j && vi - vj < e.0 {
+                    *e = (vi - vj, g, oi, oj);
+                }
+            }
+        }
+    }
+}
+
+/// Bellman-Ford over the classes from every overfull class at once: `dist[k]` is the cheapest
+/// loss of a path of moves into class k and `pred[k]` the class before it (`usize::MAX` at a start
+/// or where unreached).
+#[inline]
+fn shortest_paths(
+    edge: &[(f64, usize, usize, usize)],
+    surplus: &[i64],
+    dist: &mut [f64],
+    pred: &mut [usize],
+) {
+    let nc = surplus.len();
+    for k in 0..nc {
+        dist[k] = if surplus[k] > 0 { 0.0 } else { f64::INFINITY };
+        pred[k] = usize::MAX;
+    }
+    for _ in 0..nc {
+        let mut changed = false;
+        for i in 0..nc {
+            if dist[i].is_infinite() {
+                continue;
+            }
+            for j in 0..nc {
+                let c = edge[i * nc + j].0;
+                if dist[i] + c < dist[j] - 1e-12 {
+                    dist[j] = dist[i] + c;
+                    pred[j] = i;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
 }
 
 /// The full network solved from empty flow (successive shortest paths over groups and classes):

@@ -324,6 +324,34 @@ fn raised_medians(cur: &[f64], top: &[f64]) -> Vec<(f64, Vec<usize>)> {
     out
 }
 
+/// One region's median with j of its CCGs moved as far as they can go, for each j from 0:
+/// raised (`up`) or lowered, each with the moves that reach it.
+fn moved_medians(
+    members: &[usize],
+    scores: &[f64],
+    reach: &[(f64, f64)],
+    up: bool,
+) -> Vec<(f64, Moves)> {
+    let sign = if up { 1.0 } else { -1.0 };
+    let cur: Vec<f64> = members.iter().map(|&u| sign * scores[u]).collect();
+    let top: Vec<f64> = members
+        .iter()
+        .map(|&u| {
+            let (lo, hi) = reach[u];
+            (sign * if up { hi } else { lo }).max(sign * scores[u])
+        })
+        .collect();
+    raised_medians(&cur, &top)
+        .into_iter()
+        .map(|(v, who)| {
+            (
+                sign * v,
+                who.iter().map(|&i| (members[i], sign * top[i])).collect(),
+            )
+        })
+        .collect()
+}
+
 /// Claim 4 in the relaxed problem. Regions change independently, so each region's highest and
 /// lowest median per number of changes decides it: the claim fails if the North's median can
 /// reach 0, or reach another region's lowest, or every region's lowest can fall below 3 times
@@ -346,29 +374,7 @@ fn fewest_spread(
     if members[0].is_empty() {
         return None;
     }
-    // Per region: (value, moves) per j, raised and lowered.
-    let side = |r: usize, up: bool| -> Vec<(f64, Moves)> {
-        let sign = if up { 1.0 } else { -1.0 };
-        let cur: Vec<f64> = members[r].iter().map(|&u| sign * scores[u]).collect();
-        let top: Vec<f64> = members[r]
-            .iter()
-            .map(|&u| {
-                let (lo, hi) = reach[u];
-                (sign * if up { hi } else { lo }).max(sign * scores[u])
-            })
-            .collect();
-        raised_medians(&cur, &top)
-            .into_iter()
-            .map(|(v, who)| {
-                (
-                    sign * v,
-                    who.iter()
-                        .map(|&i| (members[r][i], sign * top[i]))
-                        .collect(),
-                )
-            })
-            .collect()
-    };
+    let side = |r: usize, up: bool| moved_medians(&members[r], scores, reach, up);
     let others: Vec<usize> = (1..4).filter(|&r| !members[r].is_empty()).collect();
     let up: Vec<Vec<(f64, Moves)>> = (0..4).map(|r| side(r, true)).collect();
     let down: Vec<Vec<(f64, Moves)>> = (0..4).map(|r| side(r, false)).collect();

@@ -181,10 +181,203 @@ pub fn rows(
     rows
 }
 
-/// The dynamic programme over rows, on a flat table of requirement states (top level seen,
-/// level III seen, rows at IV or above up to the published count plus one, directions up to
-/// the tracked limit). Returns, per n from the shape's minimum, the best score per tracked d (or
-/// one column), and, when `want` is given, the rows attaining it for that (n, d).
+impl Goal {
+    /// Whether `a` beats `b` by more than rounding.
+    fn better(self, a: f64, b: f64) -> bool {
+        match self {
+            Goal::Max => a > b + 1e-9,
+            Goal::Min => a < b - 1e-9,
+        }
+    }
+}
+
+/// The dynamic programme's requirement states as a flat table: top level seen, level III seen,
+/// rows at IV or above up to the published count plus one, directions up to the tracked limit
+/// (or, untracked, counted up to `d_lo`).
+struct States<'a> {
+    s: &'a Shape,
+    track_d: Option<u32>,
+    d_lo: u32,
+    d_cap: usize,
+    n_ge4: usize,
+    n_d: usize,
+}
+
+impl<'a> States<'a> {
+    fn new(s: &'a Shape, track_d: Option<u32>, d_lo: u32) -> Self {
+        let d_cap = track_d.unwrap_or(d_lo) as usize;
+        States {
+            s,
+            track_d,
+            d_lo,
+            d_cap,
+            n_ge4: s.iv_plus.map_or(1, |k| k as usize + 2),
+            n_d: d_cap + 1,
+        }
+    }
+
+    fn len(&self) -> usize {
+        4 * self.n_ge4 * self.n_d
+    }
+
+    /// Result columns: one per tracked number of directions, else one.
+    fn width(&self) -> usize {
+        self.track_d.map_or(1, |t| t as usize + 1)
+    }
+
+    fn index(&self, st: &State) -> usize {
+        ((usize::from(st.top) * 2 + usize::from(st.three)) * self.n_ge4 + st.ge4 as usize)
+            * self.n_d
+            + st.d as usize
+    }
+
+    fn state_of(&self, i: usize) -> State {
+        let d = i % self.n_d;
+        let rest = i / self.n_d;
+        let ge4 = rest % self.n_ge4;
+        let tt = rest / self.n_ge4;
+        State {
+            top: tt / 2 == 1,
+            three: tt % 2 == 1,
+            ge4: ge4 as u32,
+            d: d as u32,
+        }
+    }
+
+    /// The state after one more row at level `l` (directed or not), if any requirement allows it.
+    fn step(&self, st: State, (l, dir): (u8, bool)) -> Option<State> {
+        let s = self.s;
+        let ge4 = if let Some(k) = s.iv_plus {
+            let g = st.ge4 + u32::from(l >= 4);
+            if g > k {
+                return None;
+            }
+            g
+        } else {
+            0
+        };
+        let d = st.d + u32::from(dir);
+        if self.track_d.is_some_and(|t| d > t) {
+            return None;
+        }
+        Some(State {
+            top: st.top || s.top == Some(l),
+            three: st.three || l == 3,
+            ge4,
+            d: if self.track_d.is_some() {
+                d
+            } else {
+                d.min(self.d_cap as u32)
+            },
+        })
+    }
+
+    /// Whether a state meets every requirement: the rows so far are a whole dataset's.
+    fn done(&self, st: &State) -> bool {
+        let s = self.s;
+        (s.top.is_none() || st.top)
+            && (s.level3 != Some(true) || st.three)
+            && s.iv_plus.is_none_or(|k| st.ge4 == k)
+            && st.d >= self.d_lo
+    }
+
+    /// The best finished value in a layer, per result column.
+    fn best_done(&self, layer: &[f64], goal: Goal) -> Vec<Option<f64>> {
+        let mut row = vec![None; self.width()];
+        for (i, &v) in layer.iter().enumerate() {
+            if v.is_nan() {
+                continue;
+            }
+            let st = self.state_of(i);
+            if self.done(&st) {
+                let col = if self.track_d.is_some() {
+                    st.d as usize
+                } else {
+                    0
+                };
+                if row[col].is_none_or(|b: f64| goal.better(v, b)) {
+                    row[col] = Some(v);
+                }
+            }
+        }
+        row
+    }
+
+    /// The next layer: every state of `cur` extended by one row in `slot` (weights `wts`), the
+    /// best value per state, and (with `keep_parents`) each state's previous state and row.
+    fn advance(
+        &self,
+        cur: &[f64],
+        slot: &Slot,
+        wts: &[f64],
+        goal: Goal,
+        keep_parents: bool,
+    ) -> (Vec<f64>, Vec<(u32, Row)>) {
+        let mut next = vec![f64::NAN; self.len()];
+        let mut par = if keep_parents {
+            vec![(u32::MAX, (0u8, false)); self.len()]
+        } else {
+            vec![]
+        };
+        for (si, &v) in cur.iter().enumerate() {
+            if v.is_nan() {
+                continue;
+            }
+            let st = self.state_of(si);
+            for (li, &lv) in slot.levels.iter().enumerate() {
+                if let Some(ns) = self.step(st, lv) {
+                    let ni = self.index(&ns);
+                    let nv = v + wts[li];
+                    if next[ni].is_nan() || goal.better(nv, next[ni]) {
+                        next[ni] = nv;
+                        if keep_parents {
+                            par[ni] = (si as u32, lv);
+                        }
+                    }
+                }
+            }
+        }
+        (next, par)
+    }
+
+    /// The rows of the best finished state of `layer` (n rows; exactly d directions when given
+    /// and tracked), traced back through `parents`.
+    fn trace_back(
+        &self,
+        layer: &[f64],
+        parents: &[Vec<(u32, Row)>],
+        n: u32,
+        d: Option<u32>,
+        goal: Goal,
+    ) -> Option<Vec<Row>> {
+        let mut pick: Option<(usize, f64)> = None;
+        for (i, &v) in layer.iter().enumerate() {
+            if v.is_nan() {
+                continue;
+            }
+            let st = self.state_of(i);
+            if self.done(&st)
+                && d.is_none_or(|d| self.track_d.is_none() || st.d == d)
+                && pick.is_none_or(|(_, b)| goal.better(v, b))
+            {
+                pick = Some((i, v));
+            }
+        }
+        let mut at = pick?.0;
+        let mut out = vec![];
+        for k in (0..n as usize).rev() {
+            let (prev, row) = parents[k][at];
+            out.push(row);
+            at = prev as usize;
+        }
+        out.reverse();
+        Some(out)
+    }
+}
+
+/// The dynamic programme over rows, on a flat table of requirement states (`States`). Returns,
+/// per n from the shape's minimum, the best score per tracked d (or one column), and, when
+/// `want` is given, the rows attaining it for that (n, d).
 #[allow(clippy::too_many_arguments)]
 fn run(
     fixed: &[Slot],
@@ -196,88 +389,18 @@ fn run(
     d_lo: u32,
     want: Option<(u32, Option<u32>)>,
 ) -> (Vec<Vec<Option<f64>>>, Option<Vec<Row>>) {
-    let better = |a: f64, b: f64| match goal {
-        Goal::Max => a > b + 1e-9,
-        Goal::Min => a < b - 1e-9,
-    };
-    let n_ge4 = s.iv_plus.map_or(1, |k| k as usize + 2);
-    let d_cap = track_d.unwrap_or(d_lo) as usize;
-    let n_d = d_cap + 1;
-    let n_states = 4 * n_ge4 * n_d;
-    let index = |st: &State| {
-        ((usize::from(st.top) * 2 + usize::from(st.three)) * n_ge4 + st.ge4 as usize) * n_d
-            + st.d as usize
-    };
-    let state_of = |i: usize| {
-        let d = i % n_d;
-        let rest = i / n_d;
-        let ge4 = rest % n_ge4;
-        let tt = rest / n_ge4;
-        State {
-            top: tt / 2 == 1,
-            three: tt % 2 == 1,
-            ge4: ge4 as u32,
-            d: d as u32,
-        }
-    };
-    let step = |st: State, (l, dir): (u8, bool)| -> Option<State> {
-        let ge4 = if let Some(k) = s.iv_plus {
-            let g = st.ge4 + u32::from(l >= 4);
-            if g > k {
-                return None;
-            }
-            g
-        } else {
-            0
-        };
-        let d = st.d + u32::from(dir);
-        if track_d.is_some_and(|t| d > t) {
-            return None;
-        }
-        Some(State {
-            top: st.top || s.top == Some(l),
-            three: st.three || l == 3,
-            ge4,
-            d: if track_d.is_some() {
-                d
-            } else {
-                d.min(d_cap as u32)
-            },
-        })
-    };
-    let done = |st: &State| {
-        (s.top.is_none() || st.top)
-            && (s.level3 != Some(true) || st.three)
-            && s.iv_plus.is_none_or(|k| st.ge4 == k)
-            && st.d >= d_lo
-    };
+    let states = States::new(s, track_d, d_lo);
     let keep_parents = want.is_some();
-    let mut cur = vec![f64::NAN; n_states];
+    let mut cur = vec![f64::NAN; states.len()];
     cur[0] = 0.0;
     // parents[i][state] = (previous state, row), for the trace back.
     let mut parents: Vec<Vec<(u32, Row)>> = vec![];
     let total = s.n.1 as usize;
-    let width = track_d.map_or(1, |t| t as usize + 1);
-    let collect = |layer: &[f64]| {
-        let mut row = vec![None; width];
-        for (i, &v) in layer.iter().enumerate() {
-            if v.is_nan() {
-                continue;
-            }
-            let st = state_of(i);
-            if done(&st) {
-                let col = if track_d.is_some() { st.d as usize } else { 0 };
-                if row[col].is_none_or(|b: f64| better(v, b)) {
-                    row[col] = Some(v);
-                }
-            }
-        }
-        row
-    };
+    let width = states.width();
     let mut scores = vec![];
     if s.n.0 == 0 {
         scores.push(if fixed.is_empty() {
-            collect(&cur)
+            states.best_done(&cur, goal)
         } else {
             vec![None; width]
         });
@@ -293,30 +416,7 @@ fn run(
         } else {
             (free, &weights[0])
         };
-        let mut next = vec![f64::NAN; n_states];
-        let mut par = if keep_parents {
-            vec![(u32::MAX, (0u8, false)); n_states]
-        } else {
-            vec![]
-        };
-        for (si, &v) in cur.iter().enumerate() {
-            if v.is_nan() {
-                continue;
-            }
-            let st = state_of(si);
-            for (li, &lv) in slot.levels.iter().enumerate() {
-                if let Some(ns) = step(st, lv) {
-                    let ni = index(&ns);
-                    let nv = v + wts[li];
-                    if next[ni].is_nan() || better(nv, next[ni]) {
-                        next[ni] = nv;
-                        if keep_parents {
-                            par[ni] = (si as u32, lv);
-                        }
-                    }
-                }
-            }
-        }
+        let (next, par) = states.advance(&cur, slot, wts, goal, keep_parents);
         if keep_parents {
             layers.push(cur);
             parents.push(par);
@@ -325,7 +425,7 @@ fn run(
         // Every published (and explicit directed) row must be there: fewer rows are no dataset.
         if i as u32 + 1 >= s.n.0 {
             scores.push(if i + 1 >= fixed.len() {
-                collect(&cur)
+                states.best_done(&cur, goal)
             } else {
                 vec![None; width]
             });
@@ -339,28 +439,7 @@ fn run(
             } else {
                 layers.get(n as usize)?
             };
-            let mut pick: Option<(usize, f64)> = None;
-            for (i, &v) in layer.iter().enumerate() {
-                if v.is_nan() {
-                    continue;
-                }
-                let st = state_of(i);
-                if done(&st)
-                    && d.is_none_or(|d| track_d.is_none() || st.d == d)
-                    && pick.is_none_or(|(_, b)| better(v, b))
-                {
-                    pick = Some((i, v));
-                }
-            }
-            let mut at = pick?.0;
-            let mut out = vec![];
-            for k in (0..n as usize).rev() {
-                let (prev, row) = parents[k][at];
-                out.push(row);
-                at = prev as usize;
-            }
-            out.reverse();
-            Some(out)
+            states.trace_back(layer, &parents, n, d, goal)
         });
     (scores, rows)
 }

@@ -147,48 +147,84 @@ pub struct Solver<'a> {
     extremes: Vec<Vec<[Option<(u32, u32, f64)>; 2]>>,
 }
 
+/// Which kind (same facts and options) each CCG is, and per kind, per option: its shape and its
+/// highest and lowest profiles. CCGs of one kind have the same profiles, so each kind is computed
+/// once.
+#[allow(clippy::type_complexity)]
+fn profiles_by_kind(
+    rec: &Record,
+    w: &Weights,
+) -> (Vec<usize>, Vec<Vec<(Shape, Profile, Profile)>>) {
+    let track = rec.me_directions;
+    // CCGs with the same facts and options have the same profiles: compute each kind once.
+    let mut kinds: Vec<(String, usize)> = vec![];
+    let mut kind_of = vec![];
+    let mut profiles: Vec<Vec<(Shape, Profile, Profile)>> = vec![];
+    for u in &rec.units {
+        let key = format!(
+            "{:?}",
+            (
+                &u.options,
+                &u.fixed,
+                u.count,
+                u.top,
+                u.iv_plus,
+                u.directions,
+                u.me
+            )
+        );
+        if let Some(&(_, k)) = kinds.iter().find(|(x, _)| *x == key) {
+            kind_of.push(k);
+            continue;
+        }
+        let made: Vec<(Shape, Profile, Profile)> = u
+            .options
+            .iter()
+            .map(|&k| {
+                let s = rec.shape(u, k).expect("options have shapes");
+                let directed = rec.classes[k].status == Status::Directed;
+                let t = if u.me && directed { track } else { None };
+                (
+                    s,
+                    rows::profile(u, &s, directed, w, Goal::Max, t),
+                    rows::profile(u, &s, directed, w, Goal::Min, t),
+                )
+            })
+            .collect();
+        kinds.push((key, profiles.len()));
+        kind_of.push(profiles.len());
+        profiles.push(made);
+    }
+    (kind_of, profiles)
+}
+
+/// Per kind, per option: the highest-scoring choice (fewest conditions on a tie) and the lowest.
+fn extremes(
+    all_choices: &[Vec<[Vec<(u32, u32, f64)>; 2]>],
+) -> Vec<Vec<[Option<(u32, u32, f64)>; 2]>> {
+    all_choices
+        .iter()
+        .map(|opts| {
+            opts.iter()
+                .map(|[hi, lo]| {
+                    let top = hi
+                        .iter()
+                        .copied()
+                        .max_by(|a, b| a.2.total_cmp(&b.2).then(b.0.cmp(&a.0)).then(b.1.cmp(&a.1)));
+                    let bottom = lo
+                        .iter()
+                        .copied()
+                        .max_by(|a, b| b.2.total_cmp(&a.2).then(b.0.cmp(&a.0)).then(b.1.cmp(&a.1)));
+                    [top, bottom]
+                })
+                .collect()
+        })
+        .collect()
+}
+
 impl<'a> Solver<'a> {
     pub fn new(rec: &'a Record, w: &'a Weights) -> Self {
-        let track = rec.me_directions;
-        // CCGs with the same facts and options have the same profiles: compute each kind once.
-        let mut kinds: Vec<(String, usize)> = vec![];
-        let mut kind_of = vec![];
-        let mut profiles: Vec<Vec<(Shape, Profile, Profile)>> = vec![];
-        for u in &rec.units {
-            let key = format!(
-                "{:?}",
-                (
-                    &u.options,
-                    &u.fixed,
-                    u.count,
-                    u.top,
-                    u.iv_plus,
-                    u.directions,
-                    u.me
-                )
-            );
-            if let Some(&(_, k)) = kinds.iter().find(|(x, _)| *x == key) {
-                kind_of.push(k);
-                continue;
-            }
-            let made: Vec<(Shape, Profile, Profile)> = u
-                .options
-                .iter()
-                .map(|&k| {
-                    let s = rec.shape(u, k).expect("options have shapes");
-                    let directed = rec.classes[k].status == Status::Directed;
-                    let t = if u.me && directed { track } else { None };
-                    (
-                        s,
-                        rows::profile(u, &s, directed, w, Goal::Max, t),
-                        rows::profile(u, &s, directed, w, Goal::Min, t),
-                    )
-                })
-                .collect();
-            kinds.push((key, profiles.len()));
-            kind_of.push(profiles.len());
-            profiles.push(made);
-        }
+        let (kind_of, profiles) = profiles_by_kind(rec, w);
         let mut solver = Solver {
             rows_cache: Default::default(),
             rec,
@@ -210,24 +246,7 @@ impl<'a> Solver<'a> {
                     .collect()
             })
             .collect();
-        // The highest-scoring choice (fewest conditions on a tie) and the lowest.
-        solver.extremes = solver
-            .all_choices
-            .iter()
-            .map(|opts| {
-                opts.iter()
-                    .map(|[hi, lo]| {
-                        let top = hi.iter().copied().max_by(|a, b| {
-                            a.2.total_cmp(&b.2).then(b.0.cmp(&a.0)).then(b.1.cmp(&a.1))
-                        });
-                        let bottom = lo.iter().copied().max_by(|a, b| {
-                            b.2.total_cmp(&a.2).then(b.0.cmp(&a.0)).then(b.1.cmp(&a.1))
-                        });
-                        [top, bottom]
-                    })
-                    .collect()
-            })
-            .collect();
+        solver.extremes = extremes(&solver.all_choices);
         solver
     }
 

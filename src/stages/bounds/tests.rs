@@ -1,6 +1,8 @@
 //! Every bound against brute force: a fixture of six CCGs (two regions, two CSUs, two waves,
 //! one directed CCG, Midlands and East's totals binding) small enough to list every dataset
 //! that agrees with its published facts, checked here with rules written out independently.
+//! And on the shipped data: every witness and every set of changes that turns a verdict passes
+//! check-data's checks.
 
 use super::record::{Assumptions, Record};
 use super::search::Term;
@@ -284,6 +286,7 @@ fn official(
 ) -> (Vec<crate::model::Condition>, Vec<crate::model::CcgOutcome>) {
     let mut conditions = vec![];
     let mut outcomes = vec![];
+    assert_eq!(ccgs.len(), pick.len());
     for (c, o) in ccgs.iter().zip(pick) {
         for &(l, d) in &o.1 {
             conditions.push(crate::stages::fixtures::cond(&c.ods_code, l, d, true));
@@ -301,6 +304,52 @@ fn official(
     (conditions, outcomes)
 }
 
+/// The search's answers on the fixture against brute force, counted by kind so that the test
+/// can show that none of its assertions holds vacuously.
+#[derive(Default)]
+struct Tally {
+    /// Answers whose changes found meet the proved lower bound, and their numbers of changes.
+    exact: usize,
+    ks: std::collections::BTreeSet<usize>,
+    /// Answers not proved fewest.
+    loose: usize,
+    /// Verdicts no dataset turns, proved so.
+    unturnable: usize,
+    /// The fewest numbers of changes by brute force.
+    brutes: std::collections::BTreeSet<usize>,
+}
+
+impl Tally {
+    /// One case: brute force's fewest changes (None: no dataset turns the verdict) against the
+    /// number of changes the search found and the lower bound it proved.
+    fn add(
+        &mut self,
+        brute: Option<usize>,
+        found: Option<usize>,
+        at_least: Option<usize>,
+        case: &str,
+    ) {
+        match brute {
+            None => {
+                assert!(found.is_none(), "{case}");
+                self.unturnable += usize::from(at_least.is_none());
+            }
+            Some(k) => {
+                self.brutes.insert(k);
+                let lb = at_least.unwrap_or_else(|| panic!("{case}"));
+                assert!(lb <= k, "{case}");
+                assert!(found.is_none_or(|f| k <= f), "{case}");
+                if found == Some(lb) {
+                    self.exact += 1;
+                    self.ks.insert(k);
+                } else {
+                    self.loose += 1;
+                }
+            }
+        }
+    }
+}
+
 /// The fewest CCGs to change to turn claim 4's or 5's verdict, on every consistent dataset of
 /// the fixture: brute force (every consistent dataset with the verdict turned, the fewest CCGs
 /// whose wave or rows differ) against the search's proved lower bound and its witness.
@@ -315,11 +364,7 @@ fn fewest_changes_bracket_brute_force_on_every_consistent_dataset() {
     // the test below): a claim settled or ruled out cannot be turned.
     let b = bounds(&rec, &w, ("Y", "X"));
     let closed = |c: usize| b.claims[c - 1].status != Some(RecordStatus::Open);
-    let (mut exact, mut loose, mut unturnable) = (0, 0, 0);
-    let (mut ks, mut brutes) = (
-        std::collections::BTreeSet::new(),
-        std::collections::BTreeSet::new(),
-    );
+    let mut tally = Tally::default();
     for claim in [4usize, 5] {
         let verdict = |i: usize| {
             if claim == 4 {
@@ -346,54 +391,32 @@ fn fewest_changes_bracket_brute_force_on_every_consistent_dataset() {
             let (changes, at_least) = super::fragility::fewest(&solver, &st, c, closed(claim));
             let found = (!changes.is_empty()).then_some(changes.len());
             let case = format!("claim {claim}, base {base:?}: brute {brute:?}, found {found:?}, at least {at_least:?}");
-            match brute {
-                None => {
-                    assert!(found.is_none(), "{case}");
-                    unturnable += usize::from(at_least.is_none());
-                }
-                Some(k) => {
-                    brutes.insert(k);
-                    let lb = at_least.unwrap_or_else(|| panic!("{case}"));
-                    assert!(lb <= k, "{case}");
-                    assert!(found.is_none_or(|f| k <= f), "{case}");
-                    if found == Some(lb) {
-                        exact += 1;
-                        ks.insert(k);
-                    } else {
-                        loose += 1;
-                    }
-                }
-            }
-            // The witness is a consistent dataset with the verdict turned, changing exactly the
-            // CCGs it lists.
+            tally.add(brute, found, at_least, &case);
             if !changes.is_empty() {
-                let (cs, os) =
-                    super::fragility::apply(&solver, &conditions, &outcomes, &changes).unwrap();
-                let alt: Vec<Choice> = ccgs
-                    .iter()
-                    .map(|c| {
-                        let mut rows: Vec<(u8, bool)> = cs
-                            .iter()
-                            .filter(|x| x.ods_code == c.ods_code)
-                            .map(|x| (x.support_level, x.legal_direction))
-                            .collect();
-                        rows.sort();
-                        let wave = os.iter().find(|o| o.ods_code == c.ods_code).unwrap().wave;
-                        (wave, rows)
-                    })
-                    .collect();
-                let refs: Vec<&Choice> = alt.iter().collect();
-                for (i, a) in alt.iter().enumerate() {
-                    assert!(per[i].contains(a), "{case}: CCG {i} takes {a:?}");
-                }
-                assert!(agrees(&refs), "{case}: witness breaks a published fact");
-                let (c4, c5) = claims45(&refs, &w);
-                assert_ne!(if claim == 4 { c4 } else { c5 }, verdict(b), "{case}");
-                let differ = (0..6).filter(|&i| *refs[i] != *picks(base)[i]).count();
-                assert_eq!(differ, changes.len(), "{case}");
+                let verdict_now = verdict(b);
+                let dataset = (conditions.as_slice(), outcomes.as_slice());
+                check_turning_witness(
+                    &solver,
+                    &ccgs,
+                    &per,
+                    &w,
+                    &picks(base),
+                    dataset,
+                    &changes,
+                    claim,
+                    verdict_now,
+                    &case,
+                );
             }
         }
     }
+    let Tally {
+        exact,
+        loose,
+        unturnable,
+        ks,
+        brutes,
+    } = tally;
     eprintln!("exact {exact}, not proved fewest {loose}, unturnable {unturnable}, k {ks:?}");
     // Exact answers with several numbers of changes, answers not proved fewest, verdicts no
     // dataset turns, and fewest numbers 1 to 3 all occur, so no assertion above holds vacuously.
@@ -407,6 +430,47 @@ fn fewest_changes_bracket_brute_force_on_every_consistent_dataset() {
         [1, 2, 3].into(),
         "fewest numbers of changes by brute force"
     );
+}
+
+/// A witness of a turned verdict: a consistent dataset (each CCG takes one of its own choices,
+/// every published fact holds) on which claim 4 or 5 (`claim`) no longer gives `verdict`, and
+/// which changes exactly the CCGs `changes` lists from `base`.
+#[allow(clippy::too_many_arguments)]
+fn check_turning_witness(
+    solver: &super::search::Solver,
+    ccgs: &[crate::model::Ccg],
+    per: &[Vec<Choice>],
+    w: &Weights,
+    base: &[&Choice],
+    (conditions, outcomes): (&[crate::model::Condition], &[crate::model::CcgOutcome]),
+    changes: &[super::fragility::Change],
+    claim: usize,
+    verdict: bool,
+    case: &str,
+) {
+    let (cs, os) = super::fragility::apply(solver, conditions, outcomes, changes).unwrap();
+    let alt: Vec<Choice> = ccgs
+        .iter()
+        .map(|c| {
+            let mut rows: Vec<(u8, bool)> = cs
+                .iter()
+                .filter(|x| x.ods_code == c.ods_code)
+                .map(|x| (x.support_level, x.legal_direction))
+                .collect();
+            rows.sort();
+            let wave = os.iter().find(|o| o.ods_code == c.ods_code).unwrap().wave;
+            (wave, rows)
+        })
+        .collect();
+    let refs: Vec<&Choice> = alt.iter().collect();
+    for (i, a) in alt.iter().enumerate() {
+        assert!(per[i].contains(a), "{case}: CCG {i} takes {a:?}");
+    }
+    assert!(agrees(&refs), "{case}: witness breaks a published fact");
+    let (c4, c5) = claims45(&refs, &w);
+    assert_ne!(if claim == 4 { c4 } else { c5 }, verdict, "{case}");
+    let differ = (0..6).filter(|&i| *refs[i] != *base[i]).count();
+    assert_eq!(differ, changes.len(), "{case}");
 }
 
 struct Range {
@@ -423,16 +487,23 @@ impl Range {
     }
 }
 
-#[test]
-fn every_bound_matches_brute_force_over_every_consistent_dataset() {
-    let (ccgs, p) = fixture();
-    let rec = Record::new(&ccgs, &p, Assumptions::PublishedOnly).unwrap();
-    let w = Weights::doubling();
-    let b = bounds(&rec, &w, ("Y", "X"));
-    let per: Vec<Vec<Choice>> = ccgs
-        .iter()
-        .map(|c| outcomes_of(&c.ods_code, c.ods_code == "F", c.wave))
-        .collect();
+/// Every figure's range and each claim's holds and fails over every consistent dataset of the
+/// fixture, by brute force.
+struct BruteForce {
+    north: Range,
+    me: Range,
+    x: Range,
+    y: Range,
+    csu: Range,
+    spread: Range,
+    holds4: usize,
+    fails4: usize,
+    holds5: usize,
+    fails5: usize,
+    consistent: u64,
+}
+
+fn brute_force(per: &[Vec<Choice>], w: &Weights) -> BruteForce {
     let new = || Range {
         lo: f64::INFINITY,
         hi: f64::NEG_INFINITY,
@@ -440,7 +511,7 @@ fn every_bound_matches_brute_force_over_every_consistent_dataset() {
     let (mut north, mut me, mut x, mut y, mut csu, mut spread) =
         (new(), new(), new(), new(), new(), new());
     let (mut holds4, mut fails4, mut holds5, mut fails5, mut consistent) = (0, 0, 0, 0, 0u64);
-    for idx in consistent_datasets(&per) {
+    for idx in consistent_datasets(per) {
         let pick: Vec<&Choice> = (0..6).map(|i| &per[i][idx[i]]).collect();
         consistent += 1;
         let score =
@@ -472,63 +543,27 @@ fn every_bound_matches_brute_force_over_every_consistent_dataset() {
             fails5 += 1
         }
     }
-    assert!(
-        consistent > 100,
-        "the fixture has {consistent} consistent datasets"
-    );
-    let fig = |claim: usize, key: &str| -> Figure {
-        b.claims[claim]
-            .figures
-            .iter()
-            .find(|f| f.key == key)
-            .unwrap_or_else(|| panic!("{key}"))
-            .clone()
-    };
-    let expect: [(usize, &str, &Range); 6] = [
-        (3, "median_north_of_england", &north),
-        (3, "median_midlands_and_east_of_england", &me),
-        (3, "median_ratio", &spread),
-        (4, "mean_y", &y),
-        (4, "mean_x", &x),
-        (4, "csu_ratio", &csu),
-    ];
-    let same = |a: f64, b: f64| {
-        (a - b).abs() < 1e-9 || (a.is_infinite() && b.is_infinite() && a.signum() == b.signum())
-    };
-    for (claim, key, range) in expect {
-        let f = fig(claim, key);
-        eprintln!(
-            "{key}: brute force {} to {}; found {} ({}) to {} ({})",
-            range.lo, range.hi, f.min.value, f.min.proved, f.max.value, f.max.proved
-        );
-        // Every value found is attained by some consistent dataset, every proved limit holds,
-        // and an end marked exact is the brute-force extreme.
-        assert!(
-            range.lo <= f.min.value + 1e-9 && f.max.value <= range.hi + 1e-9
-                || f.max.value.is_infinite(),
-            "{key}: found values outside the brute-force range"
-        );
-        assert!(
-            f.min.proved <= range.lo + 1e-9 && range.hi <= f.max.proved + 1e-9,
-            "{key}: a proved limit is wrong"
-        );
-        assert!(
-            !f.min.exact || same(f.min.value, range.lo),
-            "{key} min marked exact: {} vs {}",
-            f.min.value,
-            range.lo
-        );
-        assert!(
-            !f.max.exact || same(f.max.value, range.hi),
-            "{key} max marked exact: {} vs {}",
-            f.max.value,
-            range.hi
-        );
+    BruteForce {
+        north,
+        me,
+        x,
+        y,
+        csu,
+        spread,
+        holds4,
+        fails4,
+        holds5,
+        fails5,
+        consistent,
     }
-    // The integer programme used to check the shipped data's bounds (search::ilp) meets the
-    // brute force here, Midlands and East's totals included: each CSU's highest and lowest sum.
-    let solver = super::search::Solver::new(&rec, &w);
-    for (members, range) in [(0..3, &x), (3..6, &y)] {
+}
+
+/// The integer programme used to check the shipped data's bounds (search::ilp) meets the brute
+/// force on the fixture, Midlands and East's totals included: each CSU's highest and lowest sum
+/// (CSU X is CCGs 0 to 2, CSU Y 3 to 5).
+fn integer_programme_meets_brute_force(rec: &Record, w: &Weights, x: &Range, y: &Range) {
+    let solver = super::search::Solver::new(rec, w);
+    for (members, range) in [(0..3, x), (3..6, y)] {
         let sum = |c: f64| {
             let terms: Vec<Vec<Term>> = (0..6)
                 .map(|u| {
@@ -546,6 +581,77 @@ fn every_bound_matches_brute_force_over_every_consistent_dataset() {
         assert!((sum(1.0) / 3.0 - range.hi).abs() < 1e-9, "{}", sum(1.0));
         assert!((-sum(-1.0) / 3.0 - range.lo).abs() < 1e-9, "{}", sum(-1.0));
     }
+}
+
+/// One figure against brute force: every value found is attained by some consistent dataset,
+/// every proved limit holds, and an end marked exact is the brute-force extreme.
+fn figure_within_brute_force(key: &str, f: &Figure, range: &Range) {
+    let same = |a: f64, b: f64| {
+        (a - b).abs() < 1e-9 || (a.is_infinite() && b.is_infinite() && a.signum() == b.signum())
+    };
+    eprintln!(
+        "{key}: brute force {} to {}; found {} ({}) to {} ({})",
+        range.lo, range.hi, f.min.value, f.min.proved, f.max.value, f.max.proved
+    );
+    assert!(
+        range.lo <= f.min.value + 1e-9 && f.max.value <= range.hi + 1e-9
+            || f.max.value.is_infinite(),
+        "{key}: found values outside the brute-force range"
+    );
+    assert!(
+        f.min.proved <= range.lo + 1e-9 && range.hi <= f.max.proved + 1e-9,
+        "{key}: a proved limit is wrong"
+    );
+    assert!(
+        !f.min.exact || same(f.min.value, range.lo),
+        "{key} min marked exact: {} vs {}",
+        f.min.value,
+        range.lo
+    );
+    assert!(
+        !f.max.exact || same(f.max.value, range.hi),
+        "{key} max marked exact: {} vs {}",
+        f.max.value,
+        range.hi
+    );
+}
+
+#[test]
+fn every_bound_matches_brute_force_over_every_consistent_dataset() {
+    let (ccgs, p) = fixture();
+    let rec = Record::new(&ccgs, &p, Assumptions::PublishedOnly).unwrap();
+    let w = Weights::doubling();
+    let b = bounds(&rec, &w, ("Y", "X"));
+    let per: Vec<Vec<Choice>> = ccgs
+        .iter()
+        .map(|c| outcomes_of(&c.ods_code, c.ods_code == "F", c.wave))
+        .collect();
+    let bf = brute_force(&per, &w);
+    assert!(
+        bf.consistent > 100,
+        "the fixture has {} consistent datasets",
+        bf.consistent
+    );
+    let fig = |claim: usize, key: &str| -> Figure {
+        b.claims[claim]
+            .figures
+            .iter()
+            .find(|f| f.key == key)
+            .unwrap_or_else(|| panic!("{key}"))
+            .clone()
+    };
+    let expect: [(usize, &str, &Range); 6] = [
+        (3, "median_north_of_england", &bf.north),
+        (3, "median_midlands_and_east_of_england", &bf.me),
+        (3, "median_ratio", &bf.spread),
+        (4, "mean_y", &bf.y),
+        (4, "mean_x", &bf.x),
+        (4, "csu_ratio", &bf.csu),
+    ];
+    for (claim, key, range) in expect {
+        figure_within_brute_force(key, &fig(claim, key), range);
+    }
+    integer_programme_meets_brute_force(&rec, &w, &bf.x, &bf.y);
     // The regional medians, the North of England CSU's mean, the largest median ratio and the
     // largest CSU ratio are proved exact here. (The smallest median ratio and Midlands and
     // East's CSU mean are not: the search finds a dataset and a limit that differ; the loop
@@ -566,16 +672,69 @@ fn every_bound_matches_brute_force_over_every_consistent_dataset() {
     };
     assert_eq!(
         b.claims[3].status,
-        Some(status(holds4, fails4)),
-        "claim 4: {holds4} hold, {fails4} fail"
+        Some(status(bf.holds4, bf.fails4)),
+        "claim 4: {} hold, {} fail",
+        bf.holds4,
+        bf.fails4
     );
     assert_eq!(
         b.claims[4].status,
-        Some(status(holds5, fails5)),
-        "claim 5: {holds5} hold, {fails5} fail"
+        Some(status(bf.holds5, bf.fails5)),
+        "claim 5: {} hold, {} fail",
+        bf.holds5,
+        bf.fails5
     );
     // Claim 1: 4 of 6 with conditions in every dataset: not 75-85%, so ruled out.
     assert_eq!(b.claims[0].status, Some(RecordStatus::RuledOut));
+}
+
+/// A headline's figure named by a bounds figure key (written out again here, for the test).
+fn headline_figure(h: &crate::stages::headline::Headline, key: &str) -> f64 {
+    match key {
+        "csu_ratio" => h.csu_ratio,
+        "median_ratio" => h.median_ratio,
+        "share_with_conditions" => h.share_with_conditions,
+        "mean_nhs_hertfordshire_and_essex_csu" => h.csu_a_mean,
+        "mean_nhs_north_of_england_csu" => h.csu_b_mean,
+        "rho_size" => h.size.r,
+        "rho_deprivation" => h.deprivation.r,
+        k => {
+            let r = crate::model::REGIONS
+                .iter()
+                .position(|r| format!("median_{}", slug(r)) == k)
+                .unwrap();
+            h.region_medians[r]
+        }
+    }
+}
+
+/// Claims 2 and 3 on the shipped data: a dataset with a significantly negative rank
+/// correlation and one with a significantly positive one (so each claim fails somewhere), and
+/// one where it holds: open.
+fn correlations_open_both_ways(a: Assumptions, rec: &Record, b: &Bounds) {
+    for c in &b.claims[1..3] {
+        let f = &c.figures[0];
+        let xs: Vec<f64> = rec
+            .units
+            .iter()
+            .map(|u| {
+                if c.claim == "no_size_relation" {
+                    u.population
+                } else {
+                    u.imd
+                }
+            })
+            .collect();
+        for (e, positive) in [(&f.min, false), (&f.max, true)] {
+            let t = crate::stats::spearman_test(&e.solution.as_ref().unwrap().scores, &xs);
+            assert!(
+                t.p_value < 0.05 && (t.r > 0.0) == positive,
+                "{a:?} {}: {t:?}",
+                c.claim
+            );
+        }
+        assert_eq!(c.status, Some(RecordStatus::Open), "{a:?} {}", c.claim);
+    }
 }
 
 /// On the shipped data: every dataset the search returns agrees with every published fact
@@ -600,32 +759,7 @@ fn default_data_witnesses_agree_with_every_published_fact() {
             (168.0 / 211.0, 168.0 / 211.0)
         );
         assert_eq!(b.claims[0].status, Some(RecordStatus::Settled));
-        // Claims 2 and 3: a dataset with a significantly negative rank correlation and one
-        // with a significantly positive one (so each claim fails somewhere), and one where it
-        // holds: open.
-        for c in &b.claims[1..3] {
-            let f = &c.figures[0];
-            let xs: Vec<f64> = rec
-                .units
-                .iter()
-                .map(|u| {
-                    if c.claim == "no_size_relation" {
-                        u.population
-                    } else {
-                        u.imd
-                    }
-                })
-                .collect();
-            for (e, positive) in [(&f.min, false), (&f.max, true)] {
-                let t = crate::stats::spearman_test(&e.solution.as_ref().unwrap().scores, &xs);
-                assert!(
-                    t.p_value < 0.05 && (t.r > 0.0) == positive,
-                    "{a:?} {}: {t:?}",
-                    c.claim
-                );
-            }
-            assert_eq!(c.status, Some(RecordStatus::Open), "{a:?} {}", c.claim);
-        }
+        correlations_open_both_ways(a, &rec, &b);
         for f in b.claims.iter().flat_map(|c| &c.figures) {
             for (end, e) in [("min", &f.min), ("max", &f.max)] {
                 // The smallest median ratio may go without a dataset (the search for one that
@@ -653,22 +787,7 @@ fn default_data_witnesses_agree_with_every_published_fact() {
                 // The figure recomputed from the dataset's own count table, as analyse would.
                 let h =
                     crate::stages::headline::judge(&counts, &Weights::doubling(), compare).unwrap();
-                let again = match f.key.as_str() {
-                    "csu_ratio" => h.csu_ratio,
-                    "median_ratio" => h.median_ratio,
-                    "share_with_conditions" => h.share_with_conditions,
-                    "mean_nhs_hertfordshire_and_essex_csu" => h.csu_a_mean,
-                    "mean_nhs_north_of_england_csu" => h.csu_b_mean,
-                    "rho_size" => h.size.r,
-                    "rho_deprivation" => h.deprivation.r,
-                    k => {
-                        let r = crate::model::REGIONS
-                            .iter()
-                            .position(|r| format!("median_{}", slug(r)) == k)
-                            .unwrap();
-                        h.region_medians[r]
-                    }
-                };
+                let again = headline_figure(&h, &f.key);
                 assert!(
                     (again - e.value).abs() < 1e-9
                         || (again.is_infinite() && e.value.is_infinite()),
@@ -679,6 +798,34 @@ fn default_data_witnesses_agree_with_every_published_fact() {
             }
         }
     }
+}
+
+/// How many CCGs differ between two states: in class, number of conditions or score.
+fn changed_ccgs(a: &super::fragility::State, b: &super::fragility::State) -> usize {
+    (0..a.scores.len())
+        .filter(|&u| {
+            b.class_of[u] != a.class_of[u]
+                || b.n[u] != a.n[u]
+                || (b.scores[u] - a.scores[u]).abs() > 1e-9
+        })
+        .count()
+}
+
+/// The untuned reconstruction `analyse` measures fragility on: no regional or CSU effect put
+/// in (`--calibrate none`), the default seed.
+fn untuned_reconstruction(
+    ccgs: &[crate::model::Ccg],
+    p: &Published,
+    w: &Weights,
+) -> crate::stages::reconstruct::Reconstruction {
+    crate::stages::reconstruct::reconstruct(
+        ccgs,
+        p,
+        w,
+        crate::pipeline::DEFAULT_SEED,
+        crate::stages::reconstruct::Calibration::None,
+    )
+    .unwrap()
 }
 
 /// On the shipped data and an untuned reconstruction: every set of changes fragility reports is
@@ -693,14 +840,7 @@ fn default_data_fewest_changes_are_consistent_datasets_that_turn_the_verdict() {
     let frame = crate::model::ccgs_frame(&ccgs).unwrap();
     let w = &inputs.weights;
     let analysed = crate::model::condition_records(&inputs.conditions).unwrap();
-    let untuned = crate::stages::reconstruct::reconstruct(
-        &ccgs,
-        &p,
-        w,
-        crate::pipeline::DEFAULT_SEED,
-        crate::stages::reconstruct::Calibration::None,
-    )
-    .unwrap();
+    let untuned = untuned_reconstruction(&ccgs, &p, w);
     let rec = Record::new(&ccgs, &p, Assumptions::PublishedOnly).unwrap();
     let solver = super::search::Solver::new(&rec, w);
     let outcomes = inputs.outcomes.as_deref().unwrap();
@@ -761,14 +901,7 @@ fn default_data_fewest_changes_are_consistent_datasets_that_turn_the_verdict() {
             "{} on {name}",
             r.claim
         );
-        let changed = (0..rec.units.len())
-            .filter(|&u| {
-                st.class_of[u] != base.class_of[u]
-                    || st.n[u] != base.n[u]
-                    || (st.scores[u] - base.scores[u]).abs() > 1e-9
-            })
-            .count();
-        assert_eq!(changed, found, "{} on {name}", r.claim);
+        assert_eq!(changed_ccgs(&base, &st), found, "{} on {name}", r.claim);
         // No single CCG turns claim 4 on the shipped data (one CCG is tried exhaustively), so
         // its fewest is at least 2.
         if r.claim == "regional_median_spread" && name == "analysed" {

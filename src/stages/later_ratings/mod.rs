@@ -1,8 +1,10 @@
-//! What came later: NHS England's own ratings of CCGs (2015/16 assurance, 2016/17 annual
-//! assessment), published by name, set against the 2013 regions and the real 2013 facts
+//! What came later: NHS England's own ratings of CCGs (2015/16 assurance, 2016/17 and 2017/18
+//! annual assessments), published by name, set against the 2013 regions and the real 2013 facts
 //! (directions, published condition counts). Published facts only: no reconstruction.
-//! A category is analysed only where every CCG in it is named (complete); a CCG formed by a
-//! merger counts once, for the merged body.
+//! Here: the categories, the rates by region and the 2013 facts as predictors where every CCG
+//! in a category is named (complete), and the check-data rows; every category, named in full or
+//! in part, is tested over every placement of the unnamed CCGs in `ranges` (with `placements`).
+//! A CCG formed by a merger counts once, for the merged body.
 
 pub mod placements;
 pub mod ranges;
@@ -69,10 +71,12 @@ pub struct LaterRatings {
     pub not_used: Vec<String>,
 }
 
-/// The bodies rated in a year: each 2013 CCG, or the merged CCG it had become by the year's
-/// end (31 March), with its 2013 region (None when a merger crossed regions).
-pub(crate) struct Bodies {
-    pub(crate) of_code: HashMap<String, usize>,
+/// The bodies rated in a year, numbered: each 2013 CCG, or the merged CCG it had become by the
+/// year's end (31 March). Each 2013 ODS code maps to its body's index, and each index to the
+/// body's 2013 region (None when a merger crossed regions).
+pub(crate) struct BodyIndex {
+    pub(crate) index_of_code: HashMap<String, usize>,
+    /// Per body index.
     pub(crate) region: Vec<Option<usize>>,
 }
 
@@ -84,15 +88,22 @@ fn year_end(year: &str) -> String {
         .unwrap_or_default()
 }
 
-pub(crate) fn bodies(year: &str, codes: &[String], regions: &[u32], later: &LaterRecord) -> Bodies {
+/// The bodies rated in `year`: the 2013 CCGs (`codes`, `regions`) after the mergers effective by
+/// the year's end.
+pub(crate) fn body_index(
+    year: &str,
+    codes: &[String],
+    regions: &[u32],
+    later: &LaterRecord,
+) -> BodyIndex {
     let end = year_end(year);
     let region_of: HashMap<&str, usize> = codes
         .iter()
         .zip(regions)
         .map(|(c, &r)| (c.as_str(), r as usize))
         .collect();
-    let mut b = Bodies {
-        of_code: HashMap::new(),
+    let mut b = BodyIndex {
+        index_of_code: HashMap::new(),
         region: vec![],
     };
     for m in later
@@ -110,13 +121,13 @@ pub(crate) fn bodies(year: &str, codes: &[String], regions: &[u32], later: &Late
             _ => None,
         };
         for c in &m.ods_codes {
-            b.of_code.insert(c.clone(), b.region.len());
+            b.index_of_code.insert(c.clone(), b.region.len());
         }
         b.region.push(region);
     }
     for (c, &r) in codes.iter().zip(regions) {
-        if !b.of_code.contains_key(c) {
-            b.of_code.insert(c.clone(), b.region.len());
+        if !b.index_of_code.contains_key(c) {
+            b.index_of_code.insert(c.clone(), b.region.len());
             b.region.push(Some(r as usize));
         }
     }
@@ -133,12 +144,17 @@ pub fn later_ratings(p: &Published, counts: &DataFrame) -> PolarsResult<Option<L
     let categories = categories(later);
     let (mut by_region, mut predictions) = (vec![], vec![]);
     for c in categories.iter().filter(|c| c.complete) {
-        let b = bodies(&c.year, &codes, regions, later);
+        let b = body_index(&c.year, &codes, regions, later);
         let rated: BTreeSet<usize> = later
             .ratings
             .iter()
             .filter(|r| r.year == c.year && r.rating == c.rating)
-            .filter_map(|r| r.ods_codes.first().and_then(|k| b.of_code.get(k)).copied())
+            .filter_map(|r| {
+                r.ods_codes
+                    .first()
+                    .and_then(|k| b.index_of_code.get(k))
+                    .copied()
+            })
             .collect();
         by_region.push(region_rates(c, &b, &rated));
         predictions.extend(predict(c, &b, &rated, p));
@@ -193,7 +209,7 @@ fn categories(later: &LaterRecord) -> Vec<Category> {
     out
 }
 
-fn region_rates(c: &Category, b: &Bodies, rated: &BTreeSet<usize>) -> RegionRates {
+fn region_rates(c: &Category, b: &BodyIndex, rated: &BTreeSet<usize>) -> RegionRates {
     let (mut n, mut k) = ([0usize; 4], [0usize; 4]);
     for (i, r) in b.region.iter().enumerate() {
         if let Some(r) = r {
@@ -243,12 +259,12 @@ pub(crate) fn facts_2013(p: &Published) -> Vec<(String, BTreeSet<String>)> {
     ]
 }
 
-fn predict(c: &Category, b: &Bodies, rated: &BTreeSet<usize>, p: &Published) -> Vec<Prediction> {
+fn predict(c: &Category, b: &BodyIndex, rated: &BTreeSet<usize>, p: &Published) -> Vec<Prediction> {
     facts_2013(p)
         .into_iter()
         .filter(|(_, set)| !set.is_empty())
         .map(|(fact, set)| {
-            let with: BTreeSet<usize> = set.iter().filter_map(|c| b.of_code.get(c)).copied().collect();
+            let with: BTreeSet<usize> = set.iter().filter_map(|c| b.index_of_code.get(c)).copied().collect();
             let mut t = [0u64; 4];
             for i in 0..b.region.len() {
                 let cell = usize::from(!with.contains(&i)) * 2 + usize::from(!rated.contains(&i));
@@ -292,6 +308,16 @@ pub fn checks(
     later: &LaterRecord,
     known: &BTreeSet<String>,
 ) -> Vec<(String, String, String, bool)> {
+    let mut out = named_within_totals(later);
+    out.extend(unknown_codes(later, known));
+    let years: BTreeSet<&str> = later.ratings.iter().map(|r| r.year.as_str()).collect();
+    out.extend(year_checks(later, known, &years));
+    out.extend(rated_twice(later, &years));
+    out
+}
+
+/// Per published total (of one category or several): the CCGs named, at most the total.
+fn named_within_totals(later: &LaterRecord) -> Vec<(String, String, String, bool)> {
     let mut out = vec![];
     for c in categories(later) {
         if let Some(total) = c.published_total {
@@ -323,7 +349,15 @@ pub fn checks(
             named as u32 <= t.total,
         ));
     }
-    // Codes that are not 2013 CCGs, in the ratings and in the group statements.
+    out
+}
+
+/// Codes that are not 2013 CCGs, in the ratings and in the group statements.
+fn unknown_codes(
+    later: &LaterRecord,
+    known: &BTreeSet<String>,
+) -> Vec<(String, String, String, bool)> {
+    let mut out = vec![];
     let named = later.ratings.iter().map(|r| {
         let item = format!(
             "later_ratings.csv line {} ({}): ods_codes",
@@ -350,9 +384,14 @@ pub fn checks(
             ));
         }
     }
-    let years: BTreeSet<&str> = later.ratings.iter().map(|r| r.year.as_str()).collect();
-    out.extend(year_checks(later, known, &years));
-    for year in years {
+    out
+}
+
+/// CCGs rated more than once in a year, directly or through a merger (a merged body's rating
+/// covers all its 2013 CCGs).
+fn rated_twice(later: &LaterRecord, years: &BTreeSet<&str>) -> Vec<(String, String, String, bool)> {
+    let mut out = vec![];
+    for &year in years {
         let mut seen: HashMap<String, Vec<u64>> = HashMap::new();
         for r in later.ratings.iter().filter(|r| r.year == year) {
             // A merged body's rating covers all its 2013 CCGs, named or not.
@@ -424,7 +463,7 @@ fn year_checks(
             let members: BTreeSet<usize> = g
                 .ods_codes
                 .iter()
-                .filter_map(|c| m.bodies.of_code.get(c).copied())
+                .filter_map(|c| m.bodies.index_of_code.get(c).copied())
                 .collect();
             let cat = RATINGS.iter().position(|r| *r == g.rating);
             let named = members

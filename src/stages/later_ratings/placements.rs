@@ -493,25 +493,55 @@ impl<'a> Query<'a> {
         let cat = self.cat;
         let mut net = Net::new(2);
         let (source, sink) = (0, 1);
-        // Category nodes, and the totals above them.
+        let Some(cat_node) = self.category_nodes(&mut net, sink) else {
+            return false;
+        };
+        // The tested category's sides.
+        let side_node: Vec<usize> = (0..3).map(|_| net.node()).collect();
+        net.edge(side_node[0], cat_node[cat], a.0, a.1);
+        net.edge(side_node[1], cat_node[cat], b.0, b.1);
+        net.edge(side_node[2], cat_node[cat], 0, FREE);
+        let Some(rule_node) = self.statement_nodes(&mut net, &cat_node, &side_node, split) else {
+            return false;
+        };
+        for (s, holding, size) in &self.cells {
+            let cell = net.node();
+            net.edge(source, cell, *size, *size);
+            for (c, &node) in cat_node.iter().enumerate() {
+                let r = holding.iter().find(|&&r| y.rules[r].cat == c);
+                let to = match (r, c == cat) {
+                    (Some(&r), true) => rule_node[r][side_ix(*s)],
+                    (Some(&r), false) => rule_node[r][0],
+                    (None, true) => side_node[side_ix(*s)],
+                    (None, false) => node,
+                };
+                net.edge(cell, to, 0, *size);
+            }
+        }
+        net.feasible(source, sink)
+    }
+
+    /// Category nodes, and the totals above them: a total of one category bounds its node's
+    /// flow to the sink, a total over several is a node of its own. None when a total is below
+    /// the CCGs already named, or two totals of one category disagree.
+    fn category_nodes(&self, net: &mut Net, sink: usize) -> Option<Vec<usize>> {
+        let y = self.y;
         let cat_node: Vec<usize> = (0..y.n_cats).map(|_| net.node()).collect();
         let mut single: Vec<Option<u32>> = vec![None; y.n_cats];
         let mut parent: Vec<usize> = vec![sink; y.n_cats];
         for &t in &y.use_totals {
             let (cats, total) = &y.totals[t];
             let named = cats.iter().map(|&c| self.cat_named[c]).sum::<u32>();
-            let Some(left) = total.checked_sub(named) else {
-                return false;
-            };
+            let left = total.checked_sub(named)?;
             if let [c] = cats.as_slice() {
                 if single[*c].is_some_and(|s| s != left) {
-                    return false;
+                    return None;
                 }
                 single[*c] = Some(left);
             } else {
                 let combo = net.node();
                 if !net.edge(combo, sink, left, left) {
-                    return false;
+                    return None;
                 }
                 for &c in cats {
                     parent[c] = combo;
@@ -522,25 +552,32 @@ impl<'a> Query<'a> {
             let (lo, hi) = single[c].map_or((0, FREE), |s| (s, s));
             net.edge(cat_node[c], parent[c], lo, hi);
         }
-        // The tested category's sides.
-        let side_node: Vec<usize> = (0..3).map(|_| net.node()).collect();
-        net.edge(side_node[0], cat_node[cat], a.0, a.1);
-        net.edge(side_node[1], cat_node[cat], b.0, b.1);
-        net.edge(side_node[2], cat_node[cat], 0, FREE);
-        // Statement nodes: per side for the tested category, one each for the others.
+        Some(cat_node)
+    }
+
+    /// Statement nodes: per side for the tested category, one each for the others (indexed by
+    /// statement, then side). None when a statement cannot be met.
+    fn statement_nodes(
+        &self,
+        net: &mut Net,
+        cat_node: &[usize],
+        side_node: &[usize],
+        split: &[(usize, Side, u32, u32)],
+    ) -> Option<Vec<[usize; 3]>> {
+        let y = self.y;
         let mut rule_node: Vec<[usize; 3]> = vec![[usize::MAX; 3]; y.rules.len()];
         for &r in &y.use_rules {
             let rule = &y.rules[r];
             let named = self.rule_named[r];
             if rule.hi < named {
-                return false;
+                return None;
             }
             let (lo, hi) = (rule.lo.saturating_sub(named), (rule.hi - named).min(FREE));
             let unnamed = self.rule_unnamed[r];
             if lo > unnamed.iter().sum::<u32>() {
-                return false;
+                return None;
             }
-            if rule.cat == cat {
+            if rule.cat == self.cat {
                 let spanning = split.iter().any(|s| s.0 == r);
                 for s in [Side::A, Side::B, Side::Neither] {
                     let node = net.node();
@@ -558,32 +595,18 @@ impl<'a> Query<'a> {
                         (0, 0)
                     };
                     if !net.edge(node, side_node[side_ix(s)], l, h) {
-                        return false;
+                        return None;
                     }
                 }
             } else {
                 let node = net.node();
                 rule_node[r][0] = node;
                 if !net.edge(node, cat_node[rule.cat], lo, hi) {
-                    return false;
+                    return None;
                 }
             }
         }
-        for (s, holding, size) in &self.cells {
-            let cell = net.node();
-            net.edge(source, cell, *size, *size);
-            for (c, &node) in cat_node.iter().enumerate() {
-                let r = holding.iter().find(|&&r| y.rules[r].cat == c);
-                let to = match (r, c == cat) {
-                    (Some(&r), true) => rule_node[r][side_ix(*s)],
-                    (Some(&r), false) => rule_node[r][0],
-                    (None, true) => side_node[side_ix(*s)],
-                    (None, false) => node,
-                };
-                net.edge(cell, to, 0, *size);
-            }
-        }
-        net.feasible(source, sink)
+        Some(rule_node)
     }
 }
 

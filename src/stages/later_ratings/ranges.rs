@@ -5,7 +5,7 @@
 //! rated inadequate in a fully named year, a year later.
 
 use super::placements::{Reach, Rule, Side, Year};
-use super::{bodies, facts_2013, Bodies};
+use super::{body_index, facts_2013, BodyIndex};
 use crate::model::published::{LaterRecord, Published, RATINGS};
 use crate::stats;
 use serde::Serialize;
@@ -98,7 +98,7 @@ pub struct Persistence {
 
 /// One year's bodies and the placement problem over them.
 pub(super) struct YearModel {
-    pub(super) bodies: Bodies,
+    pub(super) bodies: BodyIndex,
     pub(super) year: Year,
     derived_named: Vec<bool>,
     derived_bounds: bool,
@@ -110,13 +110,13 @@ pub(super) fn year_model(
     regions: &[u32],
     later: &LaterRecord,
 ) -> YearModel {
-    let b = bodies(year, codes, regions, later);
+    let b = body_index(year, codes, regions, later);
     let n = b.region.len();
     let mut named = vec![None; n];
     let mut derived_named = vec![false; n];
     for r in later.ratings.iter().filter(|r| r.year == year) {
         let cat = RATINGS.iter().position(|x| *x == r.rating);
-        if let Some(&i) = r.ods_codes.first().and_then(|c| b.of_code.get(c)) {
+        if let Some(&i) = r.ods_codes.first().and_then(|c| b.index_of_code.get(c)) {
             // A body named twice is a check-data failure; the first naming stands here.
             if named[i].is_none() {
                 named[i] = cat;
@@ -141,7 +141,7 @@ pub(super) fn year_model(
             let members: BTreeSet<usize> = g
                 .ods_codes
                 .iter()
-                .filter_map(|c| b.of_code.get(c).copied())
+                .filter_map(|c| b.index_of_code.get(c).copied())
                 .collect();
             let (lo, hi) = g.range();
             Some(Rule {
@@ -339,7 +339,7 @@ pub(super) fn prediction_ranges(
         for (fact, set) in facts_2013(p).into_iter().filter(|(_, s)| !s.is_empty()) {
             let with: BTreeSet<usize> = set
                 .iter()
-                .filter_map(|c| m.bodies.of_code.get(c))
+                .filter_map(|c| m.bodies.index_of_code.get(c))
                 .copied()
                 .collect();
             let test = two_sides(
@@ -380,14 +380,14 @@ pub(super) fn persistence(
         // The bodies of the later year that were inadequate the year before.
         let codes: Vec<&String> = m0
             .bodies
-            .of_code
+            .index_of_code
             .iter()
             .filter(|(_, &i)| m0.year.named[i] == Some(inadequate))
             .map(|(c, _)| c)
             .collect();
         let group: BTreeSet<usize> = codes
             .iter()
-            .filter_map(|c| m1.bodies.of_code.get(*c))
+            .filter_map(|c| m1.bodies.index_of_code.get(*c))
             .copied()
             .collect();
         let later_counts = RATINGS

@@ -101,7 +101,7 @@ mod tests {
     use crate::model::published::Published;
     use crate::model::weights::Weights;
     use crate::model::REGIONS;
-    use crate::stages::bounds::{bounds, middle, slug, Assumptions, Figure, Record};
+    use crate::stages::bounds::{bounds, middle, slug, Assumptions, Bounds, Figure, Record};
     use crate::stages::headline::{DEFAULT_CSU_A, DEFAULT_CSU_B};
 
     const LIMIT: Duration = Duration::from_secs(30);
@@ -198,99 +198,112 @@ mod tests {
             let rec = Record::new(&ccgs, &p, a).unwrap();
             let b = bounds(&rec, &w, (DEFAULT_CSU_A, DEFAULT_CSU_B));
             let s = Solver::new(&rec, &w);
-            // Claim 4: each region's median. An exact end's witness holds both middle order
-            // statistics at their extremes, so each is checked: at the extreme t, no dataset
-            // has enough members beyond t to move that order statistic past it.
-            for (r, region) in REGIONS.iter().enumerate() {
-                let members: Vec<usize> = (0..rec.units.len())
-                    .filter(|&u| rec.units[u].region == r)
-                    .collect();
-                let m = members.len();
-                let f = figure(&b.claims[3].figures, &format!("median_{}", slug(region)));
-                for (end, up) in [(&f.min, false), (&f.max, true)] {
-                    let Some(sol) = end.solution.as_ref().filter(|_| end.exact) else {
-                        // Not proved tight: the programme's own extreme must lie between the
-                        // witness and the proved limit.
-                        let truth = median_extreme(&s, &members, up);
-                        eprintln!(
-                            "{a:?} {region} {}: witness {}, limit {}, integer programme {truth}",
-                            if up { "max" } else { "min" },
-                            end.value,
-                            end.proved
-                        );
-                        let (inner, outer) = (end.value, end.proved);
-                        assert!(
-                            (inner.min(outer) - 1e-9..=inner.max(outer) + 1e-9).contains(&truth),
-                            "{a:?} {region}: {truth} outside {inner}..{outer}"
-                        );
-                        continue;
-                    };
-                    let mut sorted: Vec<f64> = members.iter().map(|&u| sol.scores[u]).collect();
-                    sorted.sort_by(f64::total_cmp);
-                    let (lo, hi) = middle(m);
-                    for pos in [lo, hi] {
-                        let t = sorted[pos - 1];
-                        // Ascending position pos is above t when m - pos + 1 members are;
-                        // below t when pos members are.
-                        let (need, beyond) = if up {
-                            (m - pos + 1, most_beyond(&s, &members, t + HAIR, true))
-                        } else {
-                            (pos, most_beyond(&s, &members, t - HAIR, false))
-                        };
-                        assert!(
-                            beyond < need as f64 - 0.5,
-                            "{a:?} {region}: {beyond} members can pass {t}, {need} would move the median"
-                        );
-                        confirmed += 1;
-                    }
-                }
-            }
-            // Claim 5: each CSU's mean, and the ratio of the two.
-            let csu = |name: &str| -> Vec<usize> {
-                (0..rec.units.len())
-                    .filter(|&u| rec.units[u].csu == name)
-                    .collect()
-            };
-            let (ha, hb) = (csu(DEFAULT_CSU_A), csu(DEFAULT_CSU_B));
-            for (name, members) in [(DEFAULT_CSU_A, &ha), (DEFAULT_CSU_B, &hb)] {
-                let f = figure(&b.claims[4].figures, &format!("mean_{}", slug(name)));
-                let size = members.len() as f64;
-                let most = most_of(&s, members, 1.0, &[], 0.0) / size;
-                let least = -most_of(&s, members, -1.0, &[], 0.0) / size;
-                for (end, truth) in [(&f.min, least), (&f.max, most)] {
-                    assert!(
-                        (end.proved - truth).abs() < 1e-6 * truth.abs().max(1.0) || !end.exact,
-                        "{a:?} {name}: exact end {} but the programme finds {truth}",
-                        end.proved
-                    );
-                    assert!(f.min.proved <= truth + 1e-9 && truth <= f.max.proved + 1e-9);
-                    confirmed += usize::from(end.exact);
-                }
-            }
-            let f = figure(&b.claims[4].figures, "csu_ratio");
-            // The ratio of the means. The largest, rho: no dataset has mean(a) - rho mean(b)
-            // above 0; the smallest: none has rho mean(b) - mean(a) above 0. (Witnesses attain
-            // both.)
-            let (na, nb) = (ha.len() as f64, hb.len() as f64);
-            for (end, up) in [(&f.min, false), (&f.max, true)] {
-                if !end.exact || !end.value.is_finite() {
-                    continue;
-                }
-                let rho = end.value;
-                let excess = if up {
-                    most_of(&s, &ha, 1.0 / na, &hb, -rho / nb)
-                } else {
-                    most_of(&s, &ha, -1.0 / na, &hb, rho / nb)
-                };
-                assert!(
-                    excess <= 1e-6 * rho.max(1.0),
-                    "{a:?} ratio {rho}: {excess} beyond"
-                );
-                confirmed += 1;
-            }
+            confirmed += confirm_region_medians(a, &rec, &b, &s);
+            confirmed += confirm_csu_ends(a, &rec, &b, &s);
         }
         // Both sets: 4 regions x 2 ends x 1-2 order statistics, 4 CSU ends, 2 ratio ends, less
         // whatever is not exact; the count keeps a change that skips everything from passing.
         assert!(confirmed >= 30, "only {confirmed} ends confirmed");
+    }
+
+    /// Claim 4: each region's median. An exact end's witness holds both middle order statistics
+    /// at their extremes, so each is checked: at the extreme t, no dataset has enough members
+    /// beyond t to move that order statistic past it. Returns how many were confirmed.
+    fn confirm_region_medians(a: Assumptions, rec: &Record, b: &Bounds, s: &Solver) -> usize {
+        let mut confirmed = 0;
+        for (r, region) in REGIONS.iter().enumerate() {
+            let members: Vec<usize> = (0..rec.units.len())
+                .filter(|&u| rec.units[u].region == r)
+                .collect();
+            let m = members.len();
+            let f = figure(&b.claims[3].figures, &format!("median_{}", slug(region)));
+            for (end, up) in [(&f.min, false), (&f.max, true)] {
+                let Some(sol) = end.solution.as_ref().filter(|_| end.exact) else {
+                    // Not proved tight: the programme's own extreme must lie between the
+                    // witness and the proved limit.
+                    let truth = median_extreme(s, &members, up);
+                    eprintln!(
+                        "{a:?} {region} {}: witness {}, limit {}, integer programme {truth}",
+                        if up { "max" } else { "min" },
+                        end.value,
+                        end.proved
+                    );
+                    let (inner, outer) = (end.value, end.proved);
+                    assert!(
+                        (inner.min(outer) - 1e-9..=inner.max(outer) + 1e-9).contains(&truth),
+                        "{a:?} {region}: {truth} outside {inner}..{outer}"
+                    );
+                    continue;
+                };
+                let mut sorted: Vec<f64> = members.iter().map(|&u| sol.scores[u]).collect();
+                sorted.sort_by(f64::total_cmp);
+                let (lo, hi) = middle(m);
+                for pos in [lo, hi] {
+                    let t = sorted[pos - 1];
+                    // Ascending position pos is above t when m - pos + 1 members are;
+                    // below t when pos members are.
+                    let (need, beyond) = if up {
+                        (m - pos + 1, most_beyond(s, &members, t + HAIR, true))
+                    } else {
+                        (pos, most_beyond(s, &members, t - HAIR, false))
+                    };
+                    assert!(
+                        beyond < need as f64 - 0.5,
+                        "{a:?} {region}: {beyond} members can pass {t}, {need} would move the median"
+                    );
+                    confirmed += 1;
+                }
+            }
+        }
+        confirmed
+    }
+
+    /// Claim 5: each CSU's mean, and the ratio of the two. Returns how many exact ends were
+    /// confirmed.
+    fn confirm_csu_ends(a: Assumptions, rec: &Record, b: &Bounds, s: &Solver) -> usize {
+        let mut confirmed = 0;
+        let csu = |name: &str| -> Vec<usize> {
+            (0..rec.units.len())
+                .filter(|&u| rec.units[u].csu == name)
+                .collect()
+        };
+        let (ha, hb) = (csu(DEFAULT_CSU_A), csu(DEFAULT_CSU_B));
+        for (name, members) in [(DEFAULT_CSU_A, &ha), (DEFAULT_CSU_B, &hb)] {
+            let f = figure(&b.claims[4].figures, &format!("mean_{}", slug(name)));
+            let size = members.len() as f64;
+            let most = most_of(s, members, 1.0, &[], 0.0) / size;
+            let least = -most_of(s, members, -1.0, &[], 0.0) / size;
+            for (end, truth) in [(&f.min, least), (&f.max, most)] {
+                assert!(
+                    (end.proved - truth).abs() < 1e-6 * truth.abs().max(1.0) || !end.exact,
+                    "{a:?} {name}: exact end {} but the programme finds {truth}",
+                    end.proved
+                );
+                assert!(f.min.proved <= truth + 1e-9 && truth <= f.max.proved + 1e-9);
+                confirmed += usize::from(end.exact);
+            }
+        }
+        let f = figure(&b.claims[4].figures, "csu_ratio");
+        // The ratio of the means. The largest, rho: no dataset has mean(a) - rho mean(b)
+        // above 0; the smallest: none has rho mean(b) - mean(a) above 0. (Witnesses attain
+        // both.)
+        let (na, nb) = (ha.len() as f64, hb.len() as f64);
+        for (end, up) in [(&f.min, false), (&f.max, true)] {
+            if !end.exact || !end.value.is_finite() {
+                continue;
+            }
+            let rho = end.value;
+            let excess = if up {
+                most_of(s, &ha, 1.0 / na, &hb, -rho / nb)
+            } else {
+                most_of(s, &ha, -1.0 / na, &hb, rho / nb)
+            };
+            assert!(
+                excess <= 1e-6 * rho.max(1.0),
+                "{a:?} ratio {rho}: {excess} beyond"
+            );
+            confirmed += 1;
+        }
+        confirmed
     }
 }

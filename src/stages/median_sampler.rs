@@ -1,5 +1,6 @@
-//! Scores as distinct values with counts. The median of a resample, or of a random split into
-//! regions, depends only on how many copies of each value it holds; drawing those counts
+//! Medians (and means) of resamples and random splits, drawn fast: scores as distinct values
+//! with counts (`ValueCounts`). The median of a resample, or of a random split into regions,
+//! depends only on how many copies of each value it holds; drawing those counts
 //! (hypergeometric for a split, binomial for resampling with replacement) gives exactly the same
 //! distribution as shuffling or resampling the scores one by one, at a cost that grows with the
 //! number of distinct values rather than with the number of CCGs.
@@ -30,19 +31,21 @@ impl Sampler {
 /// One group's scores, ready to be resampled with replacement by either sampler.
 pub struct Resampler<'a> {
     items: &'a [f64],
-    distinct: Distinct,
+    value_counts: ValueCounts,
+    /// How many copies of each value the latest resample drew (`Sampler::Counts`).
     counts: Vec<u64>,
+    /// The latest resample itself (`Sampler::Items`).
     scratch: Vec<f64>,
     sampler: Sampler,
 }
 
 impl<'a> Resampler<'a> {
     pub fn new(items: &'a [f64], sampler: Sampler) -> Self {
-        let distinct = Distinct::of(items);
+        let value_counts = ValueCounts::of(items);
         Resampler {
             items,
-            counts: vec![0; distinct.values.len()],
-            distinct,
+            counts: vec![0; value_counts.values.len()],
+            value_counts,
             scratch: Vec::with_capacity(items.len()),
             sampler,
         }
@@ -56,7 +59,7 @@ impl<'a> Resampler<'a> {
                 self.scratch
                     .extend((0..n).map(|_| self.items[rng.gen_range(0..n)]));
             }
-            Sampler::Counts => resample_counts(&self.distinct, rng, &mut self.counts),
+            Sampler::Counts => resample_counts(&self.value_counts, rng, &mut self.counts),
         }
     }
 
@@ -65,7 +68,7 @@ impl<'a> Resampler<'a> {
         self.draw(rng);
         match self.sampler {
             Sampler::Items => crate::stats::median_in_place(&mut self.scratch),
-            Sampler::Counts => median_of_counts(&self.distinct.values, &self.counts),
+            Sampler::Counts => median_of_counts(&self.value_counts.values, &self.counts),
         }
     }
 
@@ -74,23 +77,23 @@ impl<'a> Resampler<'a> {
         self.draw(rng);
         match self.sampler {
             Sampler::Items => crate::stats::mean(&self.scratch),
-            Sampler::Counts => mean_of_counts(&self.distinct.values, &self.counts),
+            Sampler::Counts => mean_of_counts(&self.value_counts.values, &self.counts),
         }
     }
 }
 
-/// Distinct values in increasing order, and how many times each occurs.
+/// ValueCounts values in increasing order, and how many times each occurs.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Distinct {
+pub struct ValueCounts {
     pub values: Vec<f64>,
     pub counts: Vec<u64>,
 }
 
-impl Distinct {
-    pub fn of(x: &[f64]) -> Distinct {
+impl ValueCounts {
+    pub fn of(x: &[f64]) -> ValueCounts {
         let mut sorted = x.to_vec();
         sorted.sort_by(f64::total_cmp);
-        let mut d = Distinct {
+        let mut d = ValueCounts {
             values: vec![],
             counts: vec![],
         };
@@ -148,7 +151,7 @@ fn mean_of_counts(values: &[f64], counts: &[u64]) -> f64 {
 
 /// Counts of a resample with replacement of `d.len()` items from `d` (multinomial, drawn as a
 /// chain of binomials), written into `out`.
-fn resample_counts(d: &Distinct, rng: &mut impl Rng, out: &mut [u64]) {
+fn resample_counts(d: &ValueCounts, rng: &mut impl Rng, out: &mut [u64]) {
     let mut left = d.len();
     let mut weight_left = left;
     for (k, &m) in d.counts.iter().enumerate() {
@@ -172,7 +175,7 @@ const FEW: u64 = 16;
 /// Counts of a random split of `d` into groups of the given sizes (Σ sizes = d.len()): each
 /// group drawn without replacement from what the earlier groups left (hypergeometric chains).
 /// `out[g]` receives group g's counts.
-pub fn split_counts(d: &Distinct, sizes: &[u64], rng: &mut impl Rng, out: &mut [Vec<u64>]) {
+pub fn split_counts(d: &ValueCounts, sizes: &[u64], rng: &mut impl Rng, out: &mut [Vec<u64>]) {
     let mut remaining = d.counts.clone();
     let mut total_left = d.len();
     for (g, &size) in sizes.iter().enumerate() {
@@ -226,7 +229,7 @@ mod tests {
             vec![0.0, 0.0, 0.0, 1.0],
             vec![7.5],
         ] {
-            let d = Distinct::of(&x);
+            let d = ValueCounts::of(&x);
             assert_eq!(
                 median_of_counts(&d.values, &d.counts),
                 stats::median(&x),
@@ -239,8 +242,8 @@ mod tests {
             );
         }
         assert_eq!(
-            Distinct::of(&[3.0, 1.0, 3.0, 0.0]),
-            Distinct {
+            ValueCounts::of(&[3.0, 1.0, 3.0, 0.0]),
+            ValueCounts {
                 values: vec![0.0, 1.0, 3.0],
                 counts: vec![1, 1, 2]
             }
@@ -249,7 +252,7 @@ mod tests {
 
     #[test]
     fn splits_and_resamples_keep_their_totals() {
-        let d = Distinct::of(&[0.0, 0.0, 1.0, 2.0, 2.0, 2.0, 5.0, 9.0, 9.0, 9.0]);
+        let d = ValueCounts::of(&[0.0, 0.0, 1.0, 2.0, 2.0, 2.0, 5.0, 9.0, 9.0, 9.0]);
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let mut out = vec![vec![0u64; d.values.len()]; 3];
         for _ in 0..200 {
@@ -271,7 +274,7 @@ mod tests {
         // Values {0, 1, 1, 2} split into two groups of 2. By hand, C(4,2) = 6 equally likely
         // pairs for group 0: 01, 01, 02, 11, 12, 12; so {0,1} has probability 2/6, {1,2} 2/6,
         // {0,2} 1/6 and {1,1} 1/6.
-        let d = Distinct::of(&[0.0, 1.0, 1.0, 2.0]);
+        let d = ValueCounts::of(&[0.0, 1.0, 1.0, 2.0]);
         let mut rng = ChaCha8Rng::seed_from_u64(5);
         let mut out = vec![vec![0u64; 3]; 2];
         let (mut pair01, mut pair11, n) = (0, 0, 60_000);
