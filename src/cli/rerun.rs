@@ -239,11 +239,27 @@ fn refused(log: &Log, e: &clap::Error) -> i32 {
 
 /// Run analyse in-process, its summary (or error) into the log between markers; the exit code
 /// and, on failure, the error's first line.
+/// Run `f`, turning a panic into an error (exit 1), so that a bug in analyse still ends the
+/// rerun's log entry with its status and releases the lock in order, rather than ending the
+/// process with Rust's 101, a code the table of exit codes does not have.
+fn panic_as_error<T>(f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        Err(anyhow::anyhow!(
+            "analyse panicked (a bug; please report it): {message}"
+        ))
+    })
+}
+
 fn analyse_logged(log: &Log, args: &analyse::Args) -> (i32, String) {
     let pid = std::process::id();
     log.raw(&format!("----- analyse output (pid {pid}) -----"));
     let started = Instant::now();
-    let (code, detail) = match pipeline::analyse(&args.options(false)) {
+    let (code, detail) = match panic_as_error(|| pipeline::analyse(&args.options(false))) {
         Ok(s) => {
             for l in analyse::summary(&s) {
                 let (Line::Out(l) | Line::Err(l)) = l;
@@ -497,4 +513,26 @@ fn now_utc() -> String {
         rem % 3600 / 60,
         rem % 60
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_a_failure_with_its_message() {
+        let r: anyhow::Result<()> = panic_as_error(|| panic!("median of nothing at {}", 7));
+        let e = r.unwrap_err();
+        assert_eq!(exit_code(&e), exit::FAILURE);
+        assert_eq!(
+            e.to_string(),
+            "analyse panicked (a bug; please report it): median of nothing at 7"
+        );
+        let r: anyhow::Result<()> = panic_as_error(|| panic!("a plain message"));
+        assert!(r.unwrap_err().to_string().ends_with(": a plain message"));
+        // Results pass through untouched.
+        assert_eq!(panic_as_error(|| Ok(5)).unwrap(), 5);
+        let e = panic_as_error::<()>(|| Err(anyhow::anyhow!("bad"))).unwrap_err();
+        assert_eq!(e.to_string(), "bad");
+    }
 }
