@@ -389,6 +389,14 @@ pub fn labelled_bars(
     })
 }
 
+/// The highest value or interval end among the bars, at least 1 (the scale's end before room
+/// is left above it).
+fn highest(bars: &[Bar]) -> f64 {
+    bars.iter()
+        .map(|b| b.interval.map(|i| i.1).unwrap_or(b.value).max(b.value))
+        .fold(1.0, f64::max)
+}
+
 fn labelled_bars_on<DB: DrawingBackend>(
     root: Area<DB>,
     layout: Layout,
@@ -398,11 +406,7 @@ fn labelled_bars_on<DB: DrawingBackend>(
     note: &str,
 ) -> Result<()> {
     let n = bars.len().max(1);
-    let top = bars
-        .iter()
-        .map(|b| b.interval.map(|i| i.1).unwrap_or(b.value).max(b.value))
-        .fold(1.0, f64::max)
-        * 1.15;
+    let top = highest(bars) * 1.15;
     let (root, main) = page(root, layout, title, Some(y_label), note)?;
     let mut chart = builder(&main, layout, title, 50, 70)
         .build_cartesian_2d((0..n - 1).into_segmented(), 0f64..top)
@@ -491,11 +495,7 @@ fn horizontal_bars_on<DB: DrawingBackend>(
     note: &str,
 ) -> Result<()> {
     let n = bars.len().max(1);
-    let right = bars
-        .iter()
-        .map(|b| b.interval.map(|i| i.1).unwrap_or(b.value).max(b.value))
-        .fold(1.0, f64::max)
-        * 1.12;
+    let right = highest(bars) * 1.12;
     let (root, main) = page(root, layout, title, None, note)?;
     let label_area = match layout {
         Layout::Desktop => 330,
