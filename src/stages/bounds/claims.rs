@@ -543,6 +543,21 @@ fn csu_means(
     (figures, proved_max_sums)
 }
 
+/// The ratio of two means' limits, (lowest, highest), tightened by the means' own limits (mean
+/// a within its limits, mean b within its): a finite highest where the ratio's search proves
+/// none (Midlands and East's priced totals can leave its last step unproved), and a floor under
+/// the lowest.
+fn limits_from_means(a_mean: &Figure, b_mean: &Figure, lowest: f64, highest: f64) -> (f64, f64) {
+    let mut limits = (lowest, highest);
+    if b_mean.min.proved > 0.0 {
+        limits.1 = limits.1.min(a_mean.max.proved / b_mean.min.proved);
+    }
+    if b_mean.max.proved.is_finite() && b_mean.max.proved > 0.0 {
+        limits.0 = limits.0.max(a_mean.min.proved / b_mean.max.proved);
+    }
+    limits
+}
+
 /// Claim 5 over the consistent set: each compared CSU's mean, the ratio of the two (its ends with
 /// datasets attaining them), the claim's status, and what it needs.
 pub(super) fn csu_ratio(ctx: &Ctx, compare: (&str, &str)) -> ClaimBounds {
@@ -580,15 +595,11 @@ pub(super) fn csu_ratio(ctx: &Ctx, compare: (&str, &str)) -> ClaimBounds {
         (rmax, pmax, wmax.clone())
     };
     let (rinv, pinv, winv) = ratio_max(ctx, &b, &a, None);
-    let (vmin, proved_min) = (
-        scale / rinv,
-        if pinv.is_infinite() {
-            0.0
-        } else {
-            scale / pinv
-        },
-    );
-    let mut max_end = End::new(rmax * scale, pmax * scale, wmax);
+    let vmin = scale / rinv;
+    // (An unproved inverse, pinv infinite, gives a lowest limit of 0.)
+    let (proved_min, proved_max) =
+        limits_from_means(&figures[0], &figures[1], scale / pinv, pmax * scale);
+    let mut max_end = End::new(rmax * scale, proved_max, wmax);
     if rmax.is_infinite() {
         max_end.exact = true;
     }
@@ -604,7 +615,7 @@ pub(super) fn csu_ratio(ctx: &Ctx, compare: (&str, &str)) -> ClaimBounds {
     let status = match (holds.is_some(), fails.is_some()) {
         (true, true) => Some(RecordStatus::Open),
         (true, false) if headline::csu_ratio_holds(proved_min) => Some(RecordStatus::Settled),
-        (false, true) if pmax.is_finite() && !headline::csu_ratio_holds(pmax * scale) => {
+        (false, true) if proved_max.is_finite() && !headline::csu_ratio_holds(proved_max) => {
             Some(RecordStatus::RuledOut)
         }
         _ => None,

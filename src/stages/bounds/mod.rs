@@ -42,8 +42,13 @@ pub struct End {
 
 impl End {
     fn new(value: f64, proved: f64, solution: Option<Solution>) -> End {
-        let exact = (value - proved).abs() <= 1e-6 * proved.abs().max(1.0)
-            || (value.is_infinite() && proved.is_infinite());
+        // Both infinite, or both finite and equal: a finite witness under an infinite limit is
+        // not proved (inf <= 1e-6 * inf would otherwise call it exact).
+        let exact = if value.is_finite() && proved.is_finite() {
+            (value - proved).abs() <= 1e-6 * proved.abs().max(1.0)
+        } else {
+            value.is_infinite() && proved.is_infinite() && value.signum() == proved.signum()
+        };
         End {
             value,
             proved,

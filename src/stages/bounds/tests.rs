@@ -955,3 +955,18 @@ fn contradictory_facts_are_named() {
         e.message
     );
 }
+
+/// An end is exact only when its witness meets a proved limit: a finite witness under an
+/// infinite limit is not (the comparison inf <= 1e-6 * inf once called it exact).
+#[test]
+fn an_end_is_exact_only_when_the_witness_meets_the_limit() {
+    let exact = |value: f64, proved: f64| super::End::new(value, proved, None).exact;
+    assert!(exact(96.0, 96.0));
+    assert!(exact(1e6, 1e6 + 0.5));
+    assert!(!exact(88.0, 104.0));
+    assert!(!exact(3471.0, f64::INFINITY));
+    assert!(!exact(-0.5, f64::NEG_INFINITY));
+    assert!(exact(f64::INFINITY, f64::INFINITY));
+    assert!(!exact(f64::INFINITY, f64::NEG_INFINITY));
+    assert!(!exact(f64::NAN, 1.0));
+}
