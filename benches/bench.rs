@@ -504,7 +504,7 @@ const OBSTACLES: &str = "\n## What stands in the way\n\n\
   surplus moves, by shortest paths over the 14 classes; 0.70 s to about 0.21 s for the stage, last run). \
   What remains is the number of searches: claim 4 alone makes about 150 to 230 per job (every \
   region's median pushed at once, each order statistic bisected, Midlands and East's totals \
-  priced over a ternary search of prices), claims 2 and 3 about 10 to 100 with a term for every \
+  priced over a ternary search of prices, refined between them where undecided), claims 2 and 3 about 10 to 100 with a term for every \
   CCG. The bounds depend only on ccgs.csv, the published facts and the weights, not on the \
   conditions analysed; a cache by those inputs' hashes would remove the cost from every rerun \
   but the first, and was not added (a stale cache after a code change would be worse than a \

@@ -154,7 +154,7 @@ impl Ctx<'_> {
     }
 
     pub(super) fn solve_terms(&self, terms: &[Vec<Term>]) -> Option<Solution> {
-        self.solver.solve(terms).best.map(|b| b.1)
+        self.solver.witness(terms)
     }
 }
 

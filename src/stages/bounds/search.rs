@@ -69,6 +69,45 @@ fn goal_of(terms: &[Term]) -> Goal {
     }
 }
 
+/// The least of a convex function between the sorted points' neighbours of `best` (a point and
+/// its value), by golden-section search; returns the best point seen.
+fn refine(
+    points: &[f64],
+    best: (f64, f64),
+    mut f: impl FnMut(f64) -> f64,
+    stop: impl Fn() -> bool,
+) -> f64 {
+    let i = points.iter().position(|&p| p == best.0).unwrap_or(0);
+    let (mut lo, mut hi) = (
+        points[i.saturating_sub(1)],
+        points[(i + 1).min(points.len() - 1)],
+    );
+    let mut seen = best;
+    const R: f64 = 0.618_033_988_749_895;
+    let (mut x1, mut x2) = (hi - R * (hi - lo), lo + R * (hi - lo));
+    let (mut f1, mut f2) = (f(x1), f(x2));
+    for _ in 0..12 {
+        for (x, v) in [(x1, f1), (x2, f2)] {
+            if v < seen.1 {
+                seen = (x, v);
+            }
+        }
+        if stop() || hi - lo <= 1e-9 * hi.abs().max(1.0) {
+            break;
+        }
+        if f1 <= f2 {
+            (hi, x2, f2) = (x2, x1, f1);
+            x1 = hi - R * (hi - lo);
+            f1 = f(x1);
+        } else {
+            (lo, x1, f1) = (x1, x2, f2);
+            x2 = lo + R * (hi - lo);
+            f2 = f(x2);
+        }
+    }
+    seen.0
+}
+
 /// The least of a convex function over sorted points, by ternary search (each point evaluated
 /// at most once; `stop` ends the search early). Returns the best point and its value.
 fn ternary(points: &[f64], mut f: impl FnMut(f64) -> f64, stop: impl Fn() -> bool) -> (f64, f64) {
@@ -325,11 +364,35 @@ impl<'a> Solver<'a> {
         })
     }
 
+    /// A good dataset for the terms, for callers that want a witness and not a limit: the
+    /// prices are searched at the listed points only (a limit is not worth tightening, and the
+    /// heuristic searches built on this keep their course).
+    pub fn witness(&self, terms: &[Vec<Term>]) -> Option<Solution> {
+        self.search(
+            terms,
+            &|best, bound| best.is_some_and(|v| v >= bound - 1e-9),
+            false,
+        )
+        .best
+        .map(|b| b.1)
+    }
+
     /// As `solve`, stopping early once `decided(best value, proved limit)` holds.
     pub fn solve_until(
         &self,
         terms: &[Vec<Term>],
         decided: &dyn Fn(Option<f64>, f64) -> bool,
+    ) -> Solved {
+        self.search(terms, decided, true)
+    }
+
+    /// The search behind `solve`, `solve_until` and `witness`; `tighten` searches prices between
+    /// the listed ones where the listed ones leave the question undecided.
+    fn search(
+        &self,
+        terms: &[Vec<Term>],
+        decided: &dyn Fn(Option<f64>, f64) -> bool,
+        tighten: bool,
     ) -> Solved {
         let rec = self.rec;
         let me_terms = rec
@@ -383,7 +446,18 @@ impl<'a> Solver<'a> {
             done.set(done.get() || decided(value, bound.get()));
             dual
         };
-        let (pi_best, _) = ternary(&prices, |pi| run(pi, 0.0), || done.get());
+        let (mut pi_best, pi_value) = ternary(&prices, |pi| run(pi, 0.0), || done.get());
+        if tighten && me_terms && !done.get() {
+            // Undecided at the listed prices: the limit's least value can lie between two of
+            // them (its corners are where two choices tie, not at the listed gains), so search
+            // the stretch around the best one continuously.
+            pi_best = refine(
+                &prices,
+                (pi_best, pi_value),
+                |pi| run(pi, 0.0),
+                || done.get(),
+            );
+        }
         if me_terms && rec.me_directions.is_some() && !done.get() {
             let mut nus: Vec<f64> = prices.iter().flat_map(|&p| [p, -p]).collect();
             nus.sort_by(f64::total_cmp);
@@ -678,5 +752,38 @@ impl<'a> Solver<'a> {
         v.sort_by(f64::total_cmp);
         v.dedup_by(|a, b| (*a - *b).abs() < 1e-9);
         v
+    }
+}
+
+#[cfg(test)]
+mod price_search_tests {
+    use super::{refine, ternary};
+
+    /// A convex, piecewise-linear limit whose least value lies between two listed prices: the
+    /// listed points miss it by 0.12, the refinement comes within the bracket's last width.
+    #[test]
+    fn refinement_finds_the_least_value_between_listed_prices() {
+        let f = |x: f64| (x - 0.37).abs() + 2.0;
+        let points = [0.0, 0.25, 0.5, 1.0];
+        let (at, value) = ternary(&points, f, || false);
+        assert_eq!((at, value), (0.25, 2.12));
+        let x = refine(&points, (at, value), f, || false);
+        assert!((0.25..=0.5).contains(&x), "{x}");
+        // The bracket is the best point's neighbours, 0 to 0.5; twelve golden-section steps
+        // leave 0.5 * 0.618^12 of it, about 0.0016, and the slope is 1.
+        assert!(f(x) < 2.0 + 0.0016, "{x} gives {}", f(x));
+        // Told to stop, it keeps the best of what it has seen, never worse than where it began.
+        let mut calls = 0;
+        let x = refine(
+            &points,
+            (at, value),
+            |p| {
+                calls += 1;
+                f(p)
+            },
+            || true,
+        );
+        assert_eq!(calls, 2);
+        assert!(f(x) <= value);
     }
 }
