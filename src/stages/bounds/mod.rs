@@ -299,7 +299,7 @@ pub fn record_bounds(
     })
 }
 
-/// A figure's range in words: "0.011 to 3,471", "79.6% in every dataset", "1 to unbounded".
+/// A figure's range in words: "0.011 to 3471", "79.6% in every dataset", "1 to unbounded".
 pub fn range_text(f: &Figure, as_share: bool) -> String {
     let show = |e: &End| -> String {
         if e.value.is_nan() {
@@ -318,16 +318,37 @@ pub fn range_text(f: &Figure, as_share: bool) -> String {
     } else {
         format!("{lo} to {hi}")
     };
-    let loose: Vec<&str> = [("lowest", &f.min), ("highest", &f.max)]
-        .iter()
-        .filter(|(_, e)| !e.exact && !e.value.is_nan())
-        .map(|(w, _)| *w)
-        .collect();
-    if !loose.is_empty() {
-        s.push_str(&format!(
-            " (the {} not proved to be the extreme)",
-            loose.join(" and ")
-        ));
+    // An end not proved tight says so, with the limit the search did prove where it has one.
+    let limit = |e: &End| {
+        let shown = if as_share {
+            crate::format::pct(e.proved)
+        } else {
+            crate::format::approx(e.proved)
+        };
+        e.proved.is_finite().then_some(shown)
+    };
+    let loose = |e: &End| !e.exact && !e.value.is_nan();
+    let note = match (loose(&f.min), loose(&f.max)) {
+        (true, true) => Some(match (limit(&f.min), limit(&f.max)) {
+            (Some(a), Some(b)) => {
+                format!("neither end proved to be the extreme; proved within {a} to {b}")
+            }
+            _ => "neither end proved to be the extreme".to_string(),
+        }),
+        (true, false) => Some(match limit(&f.min) {
+            Some(a) => format!("the lowest not proved to be the extreme; proved no lower than {a}"),
+            None => "the lowest not proved to be the extreme".to_string(),
+        }),
+        (false, true) => Some(match limit(&f.max) {
+            Some(b) => {
+                format!("the highest not proved to be the extreme; proved no higher than {b}")
+            }
+            None => "the highest not proved to be the extreme".to_string(),
+        }),
+        (false, false) => None,
+    };
+    if let Some(note) = note {
+        s.push_str(&format!(" ({note})"));
     }
     s
 }

@@ -970,3 +970,37 @@ fn an_end_is_exact_only_when_the_witness_meets_the_limit() {
     assert!(!exact(f64::INFINITY, f64::NEG_INFINITY));
     assert!(!exact(f64::NAN, 1.0));
 }
+
+/// A range in words says which ends are not proved and, where it has one, the proved limit.
+#[test]
+fn a_range_in_words_names_unproved_ends_and_their_limits() {
+    let end = |value: f64, proved: f64| super::End::new(value, proved, None);
+    let figure = |min: super::End, max: super::End| super::Figure {
+        key: "k".into(),
+        label: "l".into(),
+        min,
+        max,
+    };
+    let text = |f: &super::Figure| super::range_text(f, false);
+    assert_eq!(text(&figure(end(0.0, 0.0), end(96.0, 96.0))), "0 to 96");
+    assert_eq!(
+        text(&figure(end(0.0, 0.0), end(88.0, 96.0))),
+        "0 to 88 (the highest not proved to be the extreme; proved no higher than 96)"
+    );
+    assert_eq!(
+        text(&figure(end(2.0, 1.0), end(5.0, 5.0))),
+        "2 to 5 (the lowest not proved to be the extreme; proved no lower than 1)"
+    );
+    assert_eq!(
+        text(&figure(end(0.5, 0.0), end(3471.0, f64::INFINITY))),
+        "0.5 to 3471 (neither end proved to be the extreme)"
+    );
+    assert_eq!(
+        text(&figure(end(-0.5, -1.0), end(0.5, 1.0))),
+        "-0.5 to 0.5 (neither end proved to be the extreme; proved within -1 to 1)"
+    );
+    assert_eq!(
+        text(&figure(end(7.0, 7.0), end(7.0, 7.0))),
+        "7 in every consistent dataset"
+    );
+}
