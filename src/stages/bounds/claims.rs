@@ -327,7 +327,10 @@ fn region_medians(ctx: &Ctx) -> (Vec<Figure>, [Option<RegionEnds>; 4]) {
         let (high_targets, high_limit) = ctx.median_targets(r, Goal::Max);
         // Exact when the dataset found meets the proved limit.
         let end = |goal: Goal, targets: (f64, f64), limit: f64| {
-            let sol = ctx.solve_terms(&ctx.terms(ctx.median_terms(r, goal, targets)));
+            // A full search (not a witness search): where the listed prices leave it short of
+            // its best, it refines them and trades classes, as the order statistics' probes did.
+            let terms = ctx.terms(ctx.median_terms(r, goal, targets));
+            let sol = ctx.solver.solve(&terms).best.map(|b| b.1);
             let value = sol.as_ref().map_or(f64::NAN, |s| ctx.medians_of(s)[r]);
             End::new(value, limit, sol)
         };

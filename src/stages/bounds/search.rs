@@ -386,6 +386,27 @@ impl<'a> Solver<'a> {
         self.search(terms, decided, true)
     }
 
+    /// The prices of a condition in Midlands and East tried first: 0 and every gain a term can
+    /// make (a level's weight times a linear term's factor, a threshold's gain and its halves),
+    /// sorted.
+    fn listed_prices(&self, terms: &[Vec<Term>]) -> Vec<f64> {
+        let mut gains: Vec<f64> = vec![];
+        for t in terms.iter().flatten() {
+            match *t {
+                Term::Linear(c) => gains.extend(self.w.levels.iter().map(|l| c.abs() * l)),
+                Term::AtLeast(_, g) | Term::AtMost(_, g) => {
+                    gains.extend((0..7).map(|k| g / f64::from(1u32 << k)))
+                }
+            }
+        }
+        gains.retain(|g| *g > 0.0);
+        gains.sort_by(f64::total_cmp);
+        gains.dedup_by(|a, b| (*a - *b).abs() < 1e-12);
+        let mut prices = vec![0.0];
+        prices.extend(gains);
+        prices
+    }
+
     /// The search behind `solve`, `solve_until` and `witness`; `tighten` searches prices between
     /// the listed ones where the listed ones leave the question undecided.
     fn search(
@@ -400,22 +421,11 @@ impl<'a> Solver<'a> {
             .iter()
             .zip(terms)
             .any(|(u, t)| u.me && !t.is_empty());
-        let mut prices: Vec<f64> = vec![0.0];
-        if me_terms {
-            let mut gains: Vec<f64> = vec![];
-            for t in terms.iter().flatten() {
-                match *t {
-                    Term::Linear(c) => gains.extend(self.w.levels.iter().map(|l| c.abs() * l)),
-                    Term::AtLeast(_, g) | Term::AtMost(_, g) => {
-                        gains.extend((0..7).map(|k| g / f64::from(1u32 << k)))
-                    }
-                }
-            }
-            gains.retain(|g| *g > 0.0);
-            gains.sort_by(f64::total_cmp);
-            gains.dedup_by(|a, b| (*a - *b).abs() < 1e-12);
-            prices.extend(gains);
-        }
+        let prices = if me_terms {
+            self.listed_prices(terms)
+        } else {
+            vec![0.0]
+        };
         // Every price gives a proved limit and, repaired, a dataset; stop once `decided` says the
         // question is answered (a threshold reached, or proved out of reach). The limit is a
         // convex function of each price, so a ternary search over the sorted prices finds its
@@ -425,12 +435,13 @@ impl<'a> Solver<'a> {
         let best: RefCell<Option<(f64, Solution)>> = RefCell::new(None);
         let bound = Cell::new(f64::INFINITY);
         let done = Cell::new(false);
+        let trading = Cell::new(false);
         let run = |pi: f64, nu: f64| -> f64 {
             let Some((dual, sol)) = self.priced(terms, &alike, pi, nu) else {
                 return f64::INFINITY;
             };
             bound.set(bound.get().min(dual));
-            if let Some(sol) = self.repair(terms, sol) {
+            if let Some(sol) = self.repair(terms, sol, trading.get()) {
                 let v: f64 = sol
                     .scores
                     .iter()
@@ -450,13 +461,17 @@ impl<'a> Solver<'a> {
         if tighten && me_terms && !done.get() {
             // Undecided at the listed prices: the limit's least value can lie between two of
             // them (its corners are where two choices tie, not at the listed gains), so search
-            // the stretch around the best one continuously.
+            // the stretch around the best one continuously. Repairs there also trade classes
+            // (slower, so only here), starting again from the best listed price.
+            trading.set(true);
+            run(pi_best, 0.0);
             pi_best = refine(
                 &prices,
                 (pi_best, pi_value),
                 |pi| run(pi, 0.0),
                 || done.get(),
             );
+            trading.set(false);
         }
         if me_terms && rec.me_directions.is_some() && !done.get() {
             let mut nus: Vec<f64> = prices.iter().flat_map(|&p| [p, -p]).collect();
@@ -579,6 +594,69 @@ impl<'a> Solver<'a> {
         Some((dual, sol))
     }
 
+    /// Lower Midlands and East's total of conditions at no cost to the terms by trading classes
+    /// with a CCG outside the region: a Midlands and East CCG moves to a class (neither class
+    /// directed, so directions stay as they are) where it keeps its term value with fewer
+    /// conditions, and a CCG outside takes its place, also at no loss. Makes the trade that saves
+    /// the most conditions; false when there is none.
+    fn swap_without_loss(&self, terms: &[Vec<Term>], sol: &mut Solution, me: &[usize]) -> bool {
+        let rec = self.rec;
+        let directed = |k: usize| rec.classes[k].status == Status::Directed;
+        // The fewest-conditions row of CCG u in class k keeping at least value `keep`, with
+        // fewer than `below` conditions: the first such choice, as choices run in (n, d) order.
+        let row = |u: usize, k: usize, keep: f64, below: u32| -> Option<(u32, u32, f64)> {
+            let goal = goal_of(&terms[u]);
+            self.cached(u, self.option(u, k), goal)
+                .iter()
+                .take_while(|c| c.0 < below)
+                .find(|c| term_value(&terms[u], c.2) >= keep - 1e-9)
+                .copied()
+        };
+        let mut outside: Vec<Vec<usize>> = vec![vec![]; rec.classes.len()];
+        for (v, unit) in rec.units.iter().enumerate() {
+            if !unit.me {
+                outside[sol.class_of[v]].push(v);
+            }
+        }
+        let mut best: Option<(u32, usize, usize, (u32, u32, f64), (u32, u32, f64))> = None;
+        for &u in me {
+            let ku = sol.class_of[u];
+            if directed(ku) {
+                continue;
+            }
+            let keep_u = term_value(&terms[u], sol.scores[u]);
+            for &kv in &rec.units[u].options {
+                if kv == ku || directed(kv) {
+                    continue;
+                }
+                let Some(ru) = row(u, kv, keep_u, sol.n[u]) else {
+                    continue;
+                };
+                let saved = sol.n[u] - ru.0;
+                if best.as_ref().is_some_and(|b| b.0 >= saved) {
+                    continue;
+                }
+                let partner = outside[kv].iter().find_map(|&v| {
+                    if !rec.units[v].options.contains(&ku) {
+                        return None;
+                    }
+                    let keep_v = term_value(&terms[v], sol.scores[v]);
+                    row(v, ku, keep_v, u32::MAX).map(|rv| (v, rv))
+                });
+                if let Some((v, rv)) = partner {
+                    best = Some((saved, u, v, ru, rv));
+                }
+            }
+        }
+        let Some((_, u, v, ru, rv)) = best else {
+            return false;
+        };
+        let (ku, kv) = (sol.class_of[u], sol.class_of[v]);
+        (sol.class_of[u], sol.n[u], sol.d[u], sol.scores[u]) = (kv, ru.0, ru.1, ru.2);
+        (sol.class_of[v], sol.n[v], sol.d[v], sol.scores[v]) = (ku, rv.0, rv.1, rv.2);
+        true
+    }
+
     fn option(&self, u: usize, k: usize) -> usize {
         self.rec.units[u]
             .options
@@ -587,8 +665,6 @@ impl<'a> Solver<'a> {
             .expect("class is an option")
     }
 
-    /// Meet Midlands and East's totals by the cheapest single steps (one more or one fewer
-    /// condition or direction at a time), then lay out every CCG's rows.
     /// The cheapest single step for one CCG: (loss, n, d, score), or None.
     fn step(
         &self,
@@ -618,76 +694,113 @@ impl<'a> Solver<'a> {
 
     /// Meet Midlands and East's totals by the cheapest single steps: first the directions (one at
     /// a time), then the conditions, taking a run of steps from one CCG while it stays the
-    /// cheapest (a CCG with nothing at stake gives or takes conditions for free).
-    fn repair(&self, terms: &[Vec<Term>], mut sol: Solution) -> Option<Solution> {
+    /// cheapest (a CCG with nothing at stake gives or takes conditions for free). With `trade`,
+    /// before a step that costs anything, a class trade that lowers the total for free
+    /// (`swap_without_loss`); it is slow, so only searches still undecided ask for it.
+    fn repair(&self, terms: &[Vec<Term>], mut sol: Solution, trade: bool) -> Option<Solution> {
         let rec = self.rec;
         let me: Vec<usize> = (0..rec.units.len()).filter(|&u| rec.units[u].me).collect();
         if let Some(target) = rec.me_directions {
-            // Each step moves the total one way, so the direction of travel is fixed and only
-            // the CCG that moved needs its next step worked out again.
-            let total: u32 = me.iter().map(|&u| sol.d[u]).sum();
-            let dd = if total < target { 1 } else { -1 };
-            let moves = [(0, dd), (dd, dd)];
-            let mut next: Vec<Option<(f64, u32, u32, f64)>> = me
-                .iter()
-                .map(|&u| self.step(terms, &sol, u, &moves))
-                .collect();
-            let mut total = total;
-            for _ in 0..=CRITERIA_STEPS {
-                if total == target {
-                    break;
-                }
-                // The cheapest step (the first CCG on a tie).
-                let (i, (_, n, d, s)) = next
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, m)| m.map(|m| (i, m)))
-                    .min_by(|a, b| a.1 .0.total_cmp(&b.1 .0))?;
-                let u = me[i];
-                (sol.n[u], sol.d[u], sol.scores[u]) = (n, d, s);
-                total = (total as i64 + dd as i64) as u32;
-                next[i] = self.step(terms, &sol, u, &moves);
-            }
-            if total != target {
-                return None;
-            }
+            self.meet_directions(terms, &mut sol, &me, target)?;
         }
         if let Some((lo, hi)) = rec.me_conditions {
-            let total = |sol: &Solution| me.iter().map(|&u| sol.n[u]).sum::<u32>();
-            let dn: i32 = if total(&sol) < lo { 1 } else { -1 };
-            let moves = [(dn, 0), (dn, -1), (dn, 1)];
-            let moves: &[(i32, i32)] = if rec.me_directions.is_some() {
-                &moves[..1]
-            } else {
-                &moves
-            };
-            let mut next: Vec<Option<(f64, u32, u32, f64)>> = me
-                .iter()
-                .map(|&u| self.step(terms, &sol, u, moves))
-                .collect();
-            while !(lo..=hi).contains(&total(&sol)) {
-                let (i, _) = next
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, m)| m.map(|m| (i, m.0)))
-                    .min_by(|a, b| a.1.total_cmp(&b.1))?;
-                let second = next
-                    .iter()
-                    .enumerate()
-                    .filter(|(k, _)| *k != i)
-                    .filter_map(|(_, m)| m.map(|m| m.0))
-                    .fold(f64::INFINITY, f64::min);
-                let u = me[i];
-                while let Some((loss, n, d, s)) = next[i] {
-                    if loss > second + 1e-9 || (lo..=hi).contains(&total(&sol)) {
-                        break;
-                    }
-                    (sol.n[u], sol.d[u], sol.scores[u]) = (n, d, s);
-                    next[i] = self.step(terms, &sol, u, moves);
-                }
-            }
+            self.meet_conditions(terms, &mut sol, &me, (lo, hi), trade)?;
         }
         Some(sol)
+    }
+
+    /// Midlands and East's total of directions to `target`, one direction at a time.
+    fn meet_directions(
+        &self,
+        terms: &[Vec<Term>],
+        sol: &mut Solution,
+        me: &[usize],
+        target: u32,
+    ) -> Option<()> {
+        // Each step moves the total one way, so the direction of travel is fixed and only
+        // the CCG that moved needs its next step worked out again.
+        let total: u32 = me.iter().map(|&u| sol.d[u]).sum();
+        let dd = if total < target { 1 } else { -1 };
+        let moves = [(0, dd), (dd, dd)];
+        let mut next: Vec<Option<(f64, u32, u32, f64)>> = me
+            .iter()
+            .map(|&u| self.step(terms, sol, u, &moves))
+            .collect();
+        let mut total = total;
+        for _ in 0..=CRITERIA_STEPS {
+            if total == target {
+                break;
+            }
+            // The cheapest step (the first CCG on a tie).
+            let (i, (_, n, d, s)) = next
+                .iter()
+                .enumerate()
+                .filter_map(|(i, m)| m.map(|m| (i, m)))
+                .min_by(|a, b| a.1 .0.total_cmp(&b.1 .0))?;
+            let u = me[i];
+            (sol.n[u], sol.d[u], sol.scores[u]) = (n, d, s);
+            total = (total as i64 + dd as i64) as u32;
+            next[i] = self.step(terms, sol, u, &moves);
+        }
+        (total == target).then_some(())
+    }
+
+    /// Midlands and East's total of conditions into `lo..=hi`, trading classes first where
+    /// `trade` asks for it.
+    fn meet_conditions(
+        &self,
+        terms: &[Vec<Term>],
+        sol: &mut Solution,
+        me: &[usize],
+        (lo, hi): (u32, u32),
+        trade: bool,
+    ) -> Option<()> {
+        let rec = self.rec;
+        let total = |sol: &Solution| me.iter().map(|&u| sol.n[u]).sum::<u32>();
+        let dn: i32 = if total(sol) < lo { 1 } else { -1 };
+        let moves = [(dn, 0), (dn, -1), (dn, 1)];
+        let moves: &[(i32, i32)] = if rec.me_directions.is_some() {
+            &moves[..1]
+        } else {
+            &moves
+        };
+        let mut next: Vec<Option<(f64, u32, u32, f64)>> = me
+            .iter()
+            .map(|&u| self.step(terms, sol, u, moves))
+            .collect();
+        while !(lo..=hi).contains(&total(sol)) {
+            let cheapest = next
+                .iter()
+                .filter_map(|m| m.map(|m| m.0))
+                .fold(f64::INFINITY, f64::min);
+            if trade && dn < 0 && cheapest > 1e-9 && self.swap_without_loss(terms, sol, me) {
+                next = me
+                    .iter()
+                    .map(|&u| self.step(terms, sol, u, moves))
+                    .collect();
+                continue;
+            }
+            let (i, _) = next
+                .iter()
+                .enumerate()
+                .filter_map(|(i, m)| m.map(|m| (i, m.0)))
+                .min_by(|a, b| a.1.total_cmp(&b.1))?;
+            let second = next
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| *k != i)
+                .filter_map(|(_, m)| m.map(|m| m.0))
+                .fold(f64::INFINITY, f64::min);
+            let u = me[i];
+            while let Some((loss, n, d, s)) = next[i] {
+                if loss > second + 1e-9 || (lo..=hi).contains(&total(sol)) {
+                    break;
+                }
+                (sol.n[u], sol.d[u], sol.scores[u]) = (n, d, s);
+                next[i] = self.step(terms, sol, u, moves);
+            }
+        }
+        Some(())
     }
 
     /// Lay out every CCG's rows for a solution (the profiles say what each can score; the rows
