@@ -323,7 +323,7 @@ impl<'a> Solver<'a> {
         None
     }
 
-    fn cached(&self, u: usize, o: usize, goal: Goal) -> &[(u32, u32, f64)] {
+    pub(super) fn cached(&self, u: usize, o: usize, goal: Goal) -> &[(u32, u32, f64)] {
         &self.all_choices[self.kind_of[u]][o][usize::from(goal == Goal::Min)]
     }
 
@@ -599,7 +599,12 @@ impl<'a> Solver<'a> {
     /// directed, so directions stay as they are) where it keeps its term value with fewer
     /// conditions, and a CCG outside takes its place, also at no loss. Makes the trade that saves
     /// the most conditions; false when there is none.
-    fn swap_without_loss(&self, terms: &[Vec<Term>], sol: &mut Solution, me: &[usize]) -> bool {
+    pub(super) fn swap_without_loss(
+        &self,
+        terms: &[Vec<Term>],
+        sol: &mut Solution,
+        me: &[usize],
+    ) -> bool {
         let rec = self.rec;
         let directed = |k: usize| rec.classes[k].status == Status::Directed;
         // The fewest-conditions row of CCG u in class k keeping at least value `keep`, with
@@ -657,7 +662,7 @@ impl<'a> Solver<'a> {
         true
     }
 
-    fn option(&self, u: usize, k: usize) -> usize {
+    pub(super) fn option(&self, u: usize, k: usize) -> usize {
         self.rec.units[u]
             .options
             .iter()

@@ -1004,3 +1004,72 @@ fn a_range_in_words_names_unproved_ends_and_their_limits() {
         "7 in every consistent dataset"
     );
 }
+
+/// The class trade the repair makes for free, against an independent statement of when one
+/// exists, on every dataset of the fixture reached by giving one Midlands and East CCG more
+/// conditions than it needs (no terms: every row is worth the same, so a trade exists exactly
+/// when some Midlands and East CCG in an undirected class could have fewer conditions in the
+/// undirected class of a CCG outside the region that could take its place).
+#[test]
+fn class_trades_lower_the_regional_total_exactly_when_one_exists() {
+    use super::rows::Goal;
+    use super::search::Solver;
+    let (ccgs, p) = fixture();
+    let rec = Record::new(&ccgs, &p, Assumptions::PublishedOnly).unwrap();
+    let w = Weights::doubling();
+    let s = Solver::new(&rec, &w);
+    let none: Vec<Vec<Term>> = vec![vec![]; rec.units.len()];
+    let start = s.solve(&none).best.expect("the fixture has datasets").1;
+    let me: Vec<usize> = (0..rec.units.len()).filter(|&u| rec.units[u].me).collect();
+    let undirected = |k: usize| rec.classes[k].status != super::record::Status::Directed;
+    let rows = |u: usize, k: usize| s.cached(u, s.option(u, k), Goal::Min).to_vec();
+    let (mut cases, mut trades) = (0, 0);
+    for &u in &me {
+        let ku = start.class_of[u];
+        if !undirected(ku) {
+            continue;
+        }
+        for &(n, d, score) in rows(u, ku).iter().filter(|r| r.0 > start.n[u]) {
+            let mut sol = start.clone();
+            (sol.n[u], sol.d[u], sol.scores[u]) = (n, d, score);
+            let expected = me.iter().any(|&a| {
+                let ka = sol.class_of[a];
+                undirected(ka)
+                    && (0..rec.units.len()).any(|b| {
+                        let kb = sol.class_of[b];
+                        !rec.units[b].me
+                            && kb != ka
+                            && undirected(kb)
+                            && rec.units[a].options.contains(&kb)
+                            && rec.units[b].options.contains(&ka)
+                            && rows(a, kb).iter().any(|r| r.0 < sol.n[a])
+                            && !rows(b, ka).is_empty()
+                    })
+            });
+            let before = sol.clone();
+            let traded = s.swap_without_loss(&none, &mut sol, &me);
+            cases += 1;
+            assert_eq!(traded, expected, "CCG {u} with {n} conditions");
+            if !traded {
+                assert_eq!(sol.class_of, before.class_of);
+                assert_eq!(sol.n, before.n);
+                continue;
+            }
+            trades += 1;
+            let total = |x: &super::search::Solution| me.iter().map(|&m| x.n[m]).sum::<u32>();
+            assert!(total(&sol) < total(&before));
+            let moved: Vec<usize> = (0..rec.units.len())
+                .filter(|&x| sol.class_of[x] != before.class_of[x])
+                .collect();
+            assert_eq!(moved.len(), 2, "{moved:?}");
+            let (a, b) = (moved[0], moved[1]);
+            assert_ne!(rec.units[a].me, rec.units[b].me);
+            assert_eq!(sol.class_of[a], before.class_of[b]);
+            assert_eq!(sol.class_of[b], before.class_of[a]);
+            for x in [a, b] {
+                assert!(rows(x, sol.class_of[x]).contains(&(sol.n[x], sol.d[x], sol.scores[x])));
+            }
+        }
+    }
+    assert!(cases > 0 && trades > 0, "{cases} cases, {trades} trades");
+}
