@@ -69,11 +69,36 @@ fn goal_of(terms: &[Term]) -> Goal {
     }
 }
 
+/// The price of a direction (Midlands and East's total of directions is priced too), at the
+/// condition price `pi`: the listed prices with either sign by ternary search; then, with
+/// `tighten` and still undecided, refined, and the condition's price refined once more at the
+/// best direction price (the limit is convex in both together). These refinements are finer
+/// (24 steps): only the limit is sought here, and a limit within a hair of a witness is what
+/// proves it. `run(pi, nu)` evaluates a pair of prices; `done` says the question is answered.
+fn search_direction_prices(
+    prices: &[f64],
+    pi: f64,
+    tighten: bool,
+    run: &dyn Fn(f64, f64) -> f64,
+    done: &dyn Fn() -> bool,
+) {
+    let mut nus: Vec<f64> = prices.iter().flat_map(|&p| [p, -p]).collect();
+    nus.sort_by(f64::total_cmp);
+    nus.dedup();
+    let (nu_best, nu_value) = ternary(&nus, |nu| run(pi, nu), done);
+    if tighten && !done() {
+        let nu_best = refine(&nus, (nu_best, nu_value), 24, |nu| run(pi, nu), done);
+        let value = run(pi, nu_best);
+        refine(prices, (pi, value), 24, |p| run(p, nu_best), done);
+    }
+}
+
 /// The least of a convex function between the sorted points' neighbours of `best` (a point and
 /// its value), by golden-section search; returns the best point seen.
 fn refine(
     points: &[f64],
     best: (f64, f64),
+    steps: usize,
     mut f: impl FnMut(f64) -> f64,
     stop: impl Fn() -> bool,
 ) -> f64 {
@@ -86,7 +111,7 @@ fn refine(
     const R: f64 = 0.618_033_988_749_895;
     let (mut x1, mut x2) = (hi - R * (hi - lo), lo + R * (hi - lo));
     let (mut f1, mut f2) = (f(x1), f(x2));
-    for _ in 0..12 {
+    for _ in 0..steps {
         for (x, v) in [(x1, f1), (x2, f2)] {
             if v < seen.1 {
                 seen = (x, v);
@@ -468,16 +493,14 @@ impl<'a> Solver<'a> {
             pi_best = refine(
                 &prices,
                 (pi_best, pi_value),
+                12,
                 |pi| run(pi, 0.0),
                 || done.get(),
             );
             trading.set(false);
         }
         if me_terms && rec.me_directions.is_some() && !done.get() {
-            let mut nus: Vec<f64> = prices.iter().flat_map(|&p| [p, -p]).collect();
-            nus.sort_by(f64::total_cmp);
-            nus.dedup();
-            ternary(&nus, |nu| run(pi_best, nu), || done.get());
+            search_direction_prices(&prices, pi_best, tighten, &run, &|| done.get());
         }
         let (best, bound) = (best.into_inner(), bound.get());
         Solved { best, bound }
@@ -885,7 +908,7 @@ mod price_search_tests {
         let points = [0.0, 0.25, 0.5, 1.0];
         let (at, value) = ternary(&points, f, || false);
         assert_eq!((at, value), (0.25, 2.12));
-        let x = refine(&points, (at, value), f, || false);
+        let x = refine(&points, (at, value), 12, f, || false);
         assert!((0.25..=0.5).contains(&x), "{x}");
         // The bracket is the best point's neighbours, 0 to 0.5; twelve golden-section steps
         // leave 0.5 * 0.618^12 of it, about 0.0016, and the slope is 1.
@@ -895,6 +918,7 @@ mod price_search_tests {
         let x = refine(
             &points,
             (at, value),
+            12,
             |p| {
                 calls += 1;
                 f(p)
