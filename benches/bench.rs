@@ -501,7 +501,7 @@ const OBSTACLES: &str = "\n## What stands in the way\n\n\
 - **What the published record settles (≤ 0.05 s).** Ten searches (five weighting schemes under two \
   assumption sets, two threads taking them as they come free), each about 30 to 80 ms of CPU \
   after the class assignment was rebuilt (each group starts in its best class and only the \
-  surplus moves, by shortest paths over the 14 classes; 0.70 s to about 0.24 s; 0.39 s, last run, since undecided searches refine their prices and trade classes, which made Midlands and East's highest median and Hertfordshire and Essex's highest mean exact). \
+  surplus moves, by shortest paths over the 14 classes; 0.70 s to about 0.24 s; 0.37 s, last run, since undecided searches refine their prices and trade classes, which made Midlands and East's highest median and Hertfordshire and Essex's highest mean exact). \
   What remains is the number of searches: claim 4 alone makes about 150 to 230 per job (every \
   region's median pushed at once, each order statistic bisected, Midlands and East's totals \
   priced over a ternary search of prices, refined between them where undecided), claims 2 and 3 about 10 to 100 with a term for every \
