@@ -93,8 +93,8 @@ fn search_direction_prices(
     }
 }
 
-/// The least of a convex function between the sorted points' neighbours of `best` (a point and
-/// its value), by golden-section search; returns the best point seen.
+/// The least of a convex function between the sorted points nearest `best` (a point and its
+/// value) on either side, by golden-section search; returns the best point seen.
 fn refine(
     points: &[f64],
     best: (f64, f64),
@@ -102,11 +102,11 @@ fn refine(
     mut f: impl FnMut(f64) -> f64,
     stop: impl Fn() -> bool,
 ) -> f64 {
-    let i = points.iter().position(|&p| p == best.0).unwrap_or(0);
-    let (mut lo, mut hi) = (
-        points[i.saturating_sub(1)],
-        points[(i + 1).min(points.len() - 1)],
-    );
+    // The nearest listed points either side (`best` may be listed or, after an earlier
+    // refinement, between two).
+    let x = best.0;
+    let mut lo = points.iter().rev().copied().find(|&p| p < x).unwrap_or(x);
+    let mut hi = points.iter().copied().find(|&p| p > x).unwrap_or(x);
     let mut seen = best;
     const R: f64 = 0.618_033_988_749_895;
     let (mut x1, mut x2) = (hi - R * (hi - lo), lo + R * (hi - lo));
@@ -220,7 +220,6 @@ fn profiles_by_kind(
     w: &Weights,
 ) -> (Vec<usize>, Vec<Vec<(Shape, Profile, Profile)>>) {
     let track = rec.me_directions;
-    // CCGs with the same facts and options have the same profiles: compute each kind once.
     let mut kinds: Vec<(String, usize)> = vec![];
     let mut kind_of = vec![];
     let mut profiles: Vec<Vec<(Shape, Profile, Profile)>> = vec![];
@@ -927,5 +926,9 @@ mod price_search_tests {
         );
         assert_eq!(calls, 2);
         assert!(f(x) <= value);
+        // From a point between listed ones (an earlier refinement's), the bracket is the listed
+        // points either side of it, 0.25 to 0.5, not the list's first two.
+        let x = refine(&points, (0.3, f(0.3)), 12, f, || false);
+        assert!((0.25..=0.5).contains(&x) && f(x) < 2.0 + 0.0008, "{x}");
     }
 }
