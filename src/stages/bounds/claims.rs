@@ -9,6 +9,18 @@ use super::{median, middle, slug, ClaimBounds, End, Figure, RecordStatus};
 use crate::model::REGIONS;
 use crate::stages::headline;
 
+/// What probes of one region's order statistics found at a threshold: the most members a
+/// dataset brought past it, the proved limit on that number, and the counts asked for.
+#[derive(Clone)]
+struct Probe {
+    found: f64,
+    bound: f64,
+    asked: Vec<usize>,
+}
+
+/// Probes by threshold (its bits).
+type Probes = std::cell::RefCell<std::collections::HashMap<u64, Probe>>;
+
 #[derive(Clone, Copy)]
 enum Order {
     MostOptionsFirst,
@@ -28,13 +40,36 @@ impl Ctx<'_> {
     /// Largest t (Max) or smallest t (Min) such that at least q members score >= t (<= t).
     /// Returns the value a dataset was found to reach and the proved limit (the furthest value
     /// not proved out of reach); they differ where a probe could neither find a dataset nor
-    /// rule one out.
-    fn order_stat(&self, members: &[usize], q: usize, goal: Goal) -> (f64, f64) {
+    /// rule one out. `seen` keeps what earlier probes of the same members and goal found at
+    /// each threshold, so a probe is searched again only when that does not decide it and it
+    /// was not already searched for this q (the undecided ones are the costliest searches).
+    fn order_stat(&self, members: &[usize], q: usize, goal: Goal, seen: &Probes) -> (f64, f64) {
         let mut cand = self.solver.candidate_scores(members, goal);
         if goal == Goal::Min {
             cand.reverse();
         }
+        let need = q as f64 - 1e-6;
+        let decide = |found: f64, bound: f64| {
+            if found >= need {
+                Some(true)
+            } else if bound < need {
+                Some(false)
+            } else {
+                None
+            }
+        };
+        // Each probe looks first at the prices that decided the one before (they are near).
+        let hints = std::cell::Cell::new([(0.0, 0.0); 2]);
         let probe = |t: f64| -> Option<bool> {
+            let known = seen.borrow().get(&t.to_bits()).cloned();
+            if let Some(k) = &known {
+                if let Some(answer) = decide(k.found, k.bound) {
+                    return Some(answer);
+                }
+                if k.asked.contains(&q) {
+                    return None;
+                }
+            }
             let terms = self.terms(|u| {
                 if members.contains(&u) {
                     vec![match goal {
@@ -45,17 +80,25 @@ impl Ctx<'_> {
                     vec![]
                 }
             });
-            let need = q as f64 - 1e-6;
-            let s = self.solver.solve_until(&terms, &|best, bound| {
-                best.is_some_and(|v| v >= need) || bound < need
+            let s = self.solver.solve_until(
+                &terms,
+                &|best, bound| best.is_some_and(|v| v >= need) || bound < need,
+                &hints.get(),
+            );
+            hints.set(s.prices);
+            let mut k = known.unwrap_or(Probe {
+                found: f64::NEG_INFINITY,
+                bound: f64::INFINITY,
+                asked: vec![],
             });
-            if s.best.as_ref().is_some_and(|(v, _)| *v >= q as f64 - 1e-6) {
-                Some(true)
-            } else if s.bound < q as f64 - 1e-6 {
-                Some(false)
-            } else {
-                None
-            }
+            k.found = k
+                .found
+                .max(s.best.as_ref().map_or(f64::NEG_INFINITY, |b| b.0));
+            k.bound = k.bound.min(s.bound);
+            k.asked.push(q);
+            let answer = decide(k.found, k.bound);
+            seen.borrow_mut().insert(t.to_bits(), k);
+            answer
         };
         // Reaching t is monotone in t. cand[0] is always reached (0 for Max: every score is
         // >= 0; the largest for Min); `out` is the first candidate proved out of reach.
@@ -120,8 +163,9 @@ impl Ctx<'_> {
             Goal::Max => (m - a + 1, m - b + 1),
             Goal::Min => (a, b),
         };
-        let (ta, la) = self.order_stat(members, qa, goal);
-        let (tb, lb) = self.order_stat(members, qb, goal);
+        let seen = Probes::default();
+        let (ta, la) = self.order_stat(members, qa, goal, &seen);
+        let (tb, lb) = self.order_stat(members, qb, goal, &seen);
         ((ta, tb), (la + lb) / 2.0)
     }
 
@@ -679,4 +723,64 @@ fn csu_ratio_necessary(
         crate::format::approx(a_proved_max_mean),
         crate::format::approx(largest_defined)
     )
+}
+
+#[cfg(test)]
+mod probe_memory_tests {
+    use super::*;
+    use crate::model::published::Published;
+    use crate::model::weights::Weights;
+    use crate::stages::bounds::record::{Assumptions, Record};
+
+    /// The probes of a region's two middle order statistics share what they found (and start
+    /// at the prices that decided the probe before). That decides questions sooner, never
+    /// differently: on the default data, under every scheme and both assumption sets, every
+    /// order statistic comes out the same as from probes that remember nothing.
+    #[test]
+    fn shared_probes_give_the_same_order_statistics_as_fresh_ones() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+        let (ccgs, _) = crate::io::read::load_ccg_records(&dir).unwrap();
+        let p = Published::load(&dir.join("published")).unwrap();
+        let schemes = Weights::alternatives(&Weights::doubling());
+        let mut compared = 0;
+        for a in Assumptions::ALL {
+            let rec = Record::new(&ccgs, &p, a).unwrap();
+            for w in &schemes {
+                let regions: [Vec<usize>; 4] = std::array::from_fn(|r| {
+                    (0..rec.units.len())
+                        .filter(|&u| rec.units[u].region == r)
+                        .collect()
+                });
+                let ctx = Ctx {
+                    solver: Solver::new(&rec, w),
+                    regions,
+                };
+                for r in 0..4 {
+                    let members = &ctx.regions[r];
+                    let m = members.len();
+                    let (lo, hi) = middle(m);
+                    for goal in [Goal::Max, Goal::Min] {
+                        let qs = match goal {
+                            Goal::Max => [m - lo + 1, m - hi + 1],
+                            Goal::Min => [lo, hi],
+                        };
+                        let shared = Probes::default();
+                        for q in qs {
+                            let remembered = ctx.order_stat(members, q, goal, &shared);
+                            let fresh = ctx.order_stat(members, q, goal, &Probes::default());
+                            assert_eq!(
+                                remembered, fresh,
+                                "{} {a:?}, region {r}, {goal:?}, q = {q}",
+                                w.name
+                            );
+                            compared += 1;
+                        }
+                    }
+                }
+            }
+        }
+        // Four regions, two goals, two middle positions, every scheme, both sets.
+        assert_eq!(compared, 4 * 2 * 2 * schemes.len() * 2);
+        assert!(schemes.len() >= 5);
+    }
 }

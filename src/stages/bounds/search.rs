@@ -184,6 +184,9 @@ pub struct Solution {
 pub struct Solved {
     pub best: Option<(f64, Solution)>,
     pub bound: f64,
+    /// The prices (of a condition and of a direction in Midlands and East) that gave the
+    /// proved bound and the best solution: where a similar search should look first.
+    pub prices: [(f64, f64); 2],
 }
 
 impl Solved {
@@ -383,9 +386,11 @@ impl<'a> Solver<'a> {
     /// Maximise the sum of the CCGs' term values over the consistent set.
     pub fn solve(&self, terms: &[Vec<Term>]) -> Solved {
         // Stop as soon as a dataset meets the proved limit: it is optimal.
-        self.solve_until(terms, &|best, bound| {
-            best.is_some_and(|v| v >= bound - 1e-9)
-        })
+        self.solve_until(
+            terms,
+            &|best, bound| best.is_some_and(|v| v >= bound - 1e-9),
+            &[],
+        )
     }
 
     /// A good dataset for the terms, for callers that want a witness and not a limit: the
@@ -396,6 +401,7 @@ impl<'a> Solver<'a> {
             terms,
             &|best, bound| best.is_some_and(|v| v >= bound - 1e-9),
             false,
+            &[],
         )
         .best
         .map(|b| b.1)
@@ -406,8 +412,9 @@ impl<'a> Solver<'a> {
         &self,
         terms: &[Vec<Term>],
         decided: &dyn Fn(Option<f64>, f64) -> bool,
+        hints: &[(f64, f64)],
     ) -> Solved {
-        self.search(terms, decided, true)
+        self.search(terms, decided, true, hints)
     }
 
     /// The prices of a condition in Midlands and East tried first: 0 and every gain a term can
@@ -432,12 +439,15 @@ impl<'a> Solver<'a> {
     }
 
     /// The search behind `solve`, `solve_until` and `witness`; `tighten` searches prices between
-    /// the listed ones where the listed ones leave the question undecided.
+    /// the listed ones where the listed ones leave the question undecided. `hints` are prices
+    /// tried first (a similar search's `Solved::prices`): any price gives a valid limit, so
+    /// they change how soon a question is decided, never what is proved.
     fn search(
         &self,
         terms: &[Vec<Term>],
         decided: &dyn Fn(Option<f64>, f64) -> bool,
         tighten: bool,
+        hints: &[(f64, f64)],
     ) -> Solved {
         let rec = self.rec;
         let me_terms = rec
@@ -460,11 +470,15 @@ impl<'a> Solver<'a> {
         let bound = Cell::new(f64::INFINITY);
         let done = Cell::new(false);
         let trading = Cell::new(false);
+        let prices_at = Cell::new([(0.0, 0.0); 2]);
         let run = |pi: f64, nu: f64| -> f64 {
             let Some((dual, sol)) = self.priced(terms, &alike, pi, nu) else {
                 return f64::INFINITY;
             };
-            bound.set(bound.get().min(dual));
+            if dual < bound.get() {
+                bound.set(dual);
+                prices_at.set([(pi, nu), prices_at.get()[1]]);
+            }
             if let Some(sol) = self.repair(terms, sol, trading.get()) {
                 let v: f64 = sol
                     .scores
@@ -475,12 +489,21 @@ impl<'a> Solver<'a> {
                 let mut b = best.borrow_mut();
                 if b.as_ref().is_none_or(|(x, _)| v > *x + 1e-9) {
                     *b = Some((v, sol));
+                    prices_at.set([prices_at.get()[0], (pi, nu)]);
                 }
             }
             let value = best.borrow().as_ref().map(|b| b.0);
             done.set(done.get() || decided(value, bound.get()));
             dual
         };
+        if me_terms {
+            for &(pi, nu) in hints {
+                let usable = nu == 0.0 || rec.me_directions.is_some();
+                if usable && !done.get() {
+                    run(pi, nu);
+                }
+            }
+        }
         let (mut pi_best, pi_value) = ternary(&prices, |pi| run(pi, 0.0), || done.get());
         if tighten && me_terms && !done.get() {
             // Undecided at the listed prices: the limit's least value can lie between two of
@@ -502,7 +525,11 @@ impl<'a> Solver<'a> {
             search_direction_prices(&prices, pi_best, tighten, &run, &|| done.get());
         }
         let (best, bound) = (best.into_inner(), bound.get());
-        Solved { best, bound }
+        Solved {
+            best,
+            bound,
+            prices: prices_at.get(),
+        }
     }
 
     /// CCGs of one kind with the same terms choose alike: the groups (by first member) that
@@ -598,35 +625,42 @@ impl<'a> Solver<'a> {
         } else if nu != 0.0 {
             return None;
         }
-        let mut sol = Solution {
-            goals: terms.iter().map(|t| goal_of(t)).collect(),
-            class_of: class_of.clone(),
-            n: vec![],
-            d: vec![],
-            scores: vec![],
-            rows: vec![],
-        };
+        let units = rec.units.len();
+        let (mut n, mut d, mut scores) = (
+            Vec::with_capacity(units),
+            Vec::with_capacity(units),
+            Vec::with_capacity(units),
+        );
         for (u, unit) in rec.units.iter().enumerate() {
             let o = unit.options.iter().position(|&k| k == class_of[u])?;
-            let (n, d, s) = picks[group_of[u]][o];
-            sol.n.push(n);
-            sol.d.push(d);
-            sol.scores.push(s);
+            let (nu, du, su) = picks[group_of[u]][o];
+            n.push(nu);
+            d.push(du);
+            scores.push(su);
         }
+        let sol = Solution {
+            goals: terms.iter().map(|t| goal_of(t)).collect(),
+            class_of,
+            n,
+            d,
+            scores,
+            rows: vec![],
+        };
         Some((dual, sol))
     }
 
     /// Lower Midlands and East's total of conditions at no cost to the terms by trading classes
     /// with a CCG outside the region: a Midlands and East CCG moves to a class (neither class
     /// directed, so directions stay as they are) where it keeps its term value with fewer
-    /// conditions, and a CCG outside takes its place, also at no loss. Makes the trade that saves
-    /// the most conditions; false when there is none.
+    /// conditions, and a CCG outside takes its place, also at no loss. Makes the trade, among
+    /// those of the CCGs in `scan` (Midlands and East CCGs), that saves the most conditions and returns how
+    /// many it saved; None when there is none.
     pub(super) fn swap_without_loss(
         &self,
         terms: &[Vec<Term>],
         sol: &mut Solution,
-        me: &[usize],
-    ) -> bool {
+        scan: &[usize],
+    ) -> Option<u32> {
         let rec = self.rec;
         let directed = |k: usize| rec.classes[k].status == Status::Directed;
         // The fewest-conditions row of CCG u in class k keeping at least value `keep`, with
@@ -646,7 +680,7 @@ impl<'a> Solver<'a> {
             }
         }
         let mut best: Option<(u32, usize, usize, (u32, u32, f64), (u32, u32, f64))> = None;
-        for &u in me {
+        for &u in scan {
             let ku = sol.class_of[u];
             if directed(ku) {
                 continue;
@@ -675,13 +709,11 @@ impl<'a> Solver<'a> {
                 }
             }
         }
-        let Some((_, u, v, ru, rv)) = best else {
-            return false;
-        };
+        let (saved, u, v, ru, rv) = best?;
         let (ku, kv) = (sol.class_of[u], sol.class_of[v]);
         (sol.class_of[u], sol.n[u], sol.d[u], sol.scores[u]) = (kv, ru.0, ru.1, ru.2);
         (sol.class_of[v], sol.n[v], sol.d[v], sol.scores[v]) = (ku, rv.0, rv.1, rv.2);
-        true
+        Some(saved)
     }
 
     pub(super) fn option(&self, u: usize, k: usize) -> usize {
@@ -783,8 +815,8 @@ impl<'a> Solver<'a> {
         trade: bool,
     ) -> Option<()> {
         let rec = self.rec;
-        let total = |sol: &Solution| me.iter().map(|&u| sol.n[u]).sum::<u32>();
-        let dn: i32 = if total(sol) < lo { 1 } else { -1 };
+        let mut total: u32 = me.iter().map(|&u| sol.n[u]).sum();
+        let dn: i32 = if total < lo { 1 } else { -1 };
         let moves = [(dn, 0), (dn, -1), (dn, 1)];
         let moves: &[(i32, i32)] = if rec.me_directions.is_some() {
             &moves[..1]
@@ -795,17 +827,32 @@ impl<'a> Solver<'a> {
             .iter()
             .map(|&u| self.step(terms, sol, u, moves))
             .collect();
-        while !(lo..=hi).contains(&total(sol)) {
+        // Which CCGs' trades to look at: all of them, or (after a look found none) only those
+        // that have stepped since; a step changes no other CCG's trades, as nothing outside the
+        // region moves.
+        let mut look: Option<Vec<usize>> = None;
+        while !(lo..=hi).contains(&total) {
             let cheapest = next
                 .iter()
                 .filter_map(|m| m.map(|m| m.0))
                 .fold(f64::INFINITY, f64::min);
-            if trade && dn < 0 && cheapest > 1e-9 && self.swap_without_loss(terms, sol, me) {
-                next = me
-                    .iter()
-                    .map(|&u| self.step(terms, sol, u, moves))
-                    .collect();
-                continue;
+            if trade && dn < 0 && cheapest > 1e-9 {
+                let scan = look.as_deref().unwrap_or(me);
+                let saved = if scan.is_empty() {
+                    None
+                } else {
+                    self.swap_without_loss(terms, sol, scan)
+                };
+                if let Some(saved) = saved {
+                    total -= saved;
+                    look = None;
+                    next = me
+                        .iter()
+                        .map(|&u| self.step(terms, sol, u, moves))
+                        .collect();
+                    continue;
+                }
+                look = Some(vec![]);
             }
             let (i, _) = next
                 .iter()
@@ -819,10 +866,14 @@ impl<'a> Solver<'a> {
                 .filter_map(|(_, m)| m.map(|m| m.0))
                 .fold(f64::INFINITY, f64::min);
             let u = me[i];
+            if let Some(l) = look.as_mut() {
+                l.push(u);
+            }
             while let Some((loss, n, d, s)) = next[i] {
-                if loss > second + 1e-9 || (lo..=hi).contains(&total(sol)) {
+                if loss > second + 1e-9 || (lo..=hi).contains(&total) {
                     break;
                 }
+                total = total + n - sol.n[u];
                 (sol.n[u], sol.d[u], sol.scores[u]) = (n, d, s);
                 next[i] = self.step(terms, sol, u, moves);
             }

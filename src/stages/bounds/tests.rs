@@ -1047,7 +1047,8 @@ fn class_trades_lower_the_regional_total_exactly_when_one_exists() {
                     })
             });
             let before = sol.clone();
-            let traded = s.swap_without_loss(&none, &mut sol, &me);
+            let saved = s.swap_without_loss(&none, &mut sol, &me);
+            let traded = saved.is_some();
             cases += 1;
             assert_eq!(traded, expected, "CCG {u} with {n} conditions");
             if !traded {
@@ -1058,6 +1059,7 @@ fn class_trades_lower_the_regional_total_exactly_when_one_exists() {
             trades += 1;
             let total = |x: &super::search::Solution| me.iter().map(|&m| x.n[m]).sum::<u32>();
             assert!(total(&sol) < total(&before));
+            assert_eq!(saved, Some(total(&before) - total(&sol)));
             let moved: Vec<usize> = (0..rec.units.len())
                 .filter(|&x| sol.class_of[x] != before.class_of[x])
                 .collect();
