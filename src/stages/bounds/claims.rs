@@ -48,58 +48,9 @@ impl Ctx<'_> {
         if goal == Goal::Min {
             cand.reverse();
         }
-        let need = q as f64 - 1e-6;
-        let decide = |found: f64, bound: f64| {
-            if found >= need {
-                Some(true)
-            } else if bound < need {
-                Some(false)
-            } else {
-                None
-            }
-        };
         // Each probe looks first at the prices that decided the one before (they are near).
         let hints = std::cell::Cell::new([(0.0, 0.0); 2]);
-        let probe = |t: f64| -> Option<bool> {
-            let known = seen.borrow().get(&t.to_bits()).cloned();
-            if let Some(k) = &known {
-                if let Some(answer) = decide(k.found, k.bound) {
-                    return Some(answer);
-                }
-                if k.asked.contains(&q) {
-                    return None;
-                }
-            }
-            let terms = self.terms(|u| {
-                if members.contains(&u) {
-                    vec![match goal {
-                        Goal::Max => Term::AtLeast(t, 1.0),
-                        Goal::Min => Term::AtMost(t, 1.0),
-                    }]
-                } else {
-                    vec![]
-                }
-            });
-            let s = self.solver.solve_until(
-                &terms,
-                &|best, bound| best.is_some_and(|v| v >= need) || bound < need,
-                &hints.get(),
-            );
-            hints.set(s.prices);
-            let mut k = known.unwrap_or(Probe {
-                found: f64::NEG_INFINITY,
-                bound: f64::INFINITY,
-                asked: vec![],
-            });
-            k.found = k
-                .found
-                .max(s.best.as_ref().map_or(f64::NEG_INFINITY, |b| b.0));
-            k.bound = k.bound.min(s.bound);
-            k.asked.push(q);
-            let answer = decide(k.found, k.bound);
-            seen.borrow_mut().insert(t.to_bits(), k);
-            answer
-        };
+        let probe = |t: f64| self.probe(members, goal, (t, q), seen, &hints);
         // Reaching t is monotone in t. cand[0] is always reached (0 for Max: every score is
         // >= 0; the largest for Min); `out` is the first candidate proved out of reach.
         let (mut reached, mut out, mut unsure) = (0usize, cand.len(), false);
@@ -126,6 +77,67 @@ impl Ctx<'_> {
             }
         }
         (cand[reached], cand[out - 1])
+    }
+
+    /// Can q of `members` score at least t (Max) or at most t (Min) at once? Some(true) with a
+    /// dataset found, Some(false) proved out of reach, None undecided. What is known at t
+    /// (`seen`) answers first; the search starts at `hints` and leaves its own prices there.
+    fn probe(
+        &self,
+        members: &[usize],
+        goal: Goal,
+        (t, q): (f64, usize),
+        seen: &Probes,
+        hints: &std::cell::Cell<[(f64, f64); 2]>,
+    ) -> Option<bool> {
+        let need = q as f64 - 1e-6;
+        let decide = |found: f64, bound: f64| {
+            if found >= need {
+                Some(true)
+            } else if bound < need {
+                Some(false)
+            } else {
+                None
+            }
+        };
+        let known = seen.borrow().get(&t.to_bits()).cloned();
+        if let Some(k) = &known {
+            if let Some(answer) = decide(k.found, k.bound) {
+                return Some(answer);
+            }
+            if k.asked.contains(&q) {
+                return None;
+            }
+        }
+        let terms = self.terms(|u| {
+            if members.contains(&u) {
+                vec![match goal {
+                    Goal::Max => Term::AtLeast(t, 1.0),
+                    Goal::Min => Term::AtMost(t, 1.0),
+                }]
+            } else {
+                vec![]
+            }
+        });
+        let s = self.solver.solve_until(
+            &terms,
+            &|best, bound| best.is_some_and(|v| v >= need) || bound < need,
+            &hints.get(),
+        );
+        hints.set(s.prices);
+        let mut k = known.unwrap_or(Probe {
+            found: f64::NEG_INFINITY,
+            bound: f64::INFINITY,
+            asked: vec![],
+        });
+        k.found = k
+            .found
+            .max(s.best.as_ref().map_or(f64::NEG_INFINITY, |b| b.0));
+        k.bound = k.bound.min(s.bound);
+        k.asked.push(q);
+        let answer = decide(k.found, k.bound);
+        seen.borrow_mut().insert(t.to_bits(), k);
+        answer
     }
 
     /// Terms that push a region's median to its extreme, given the order-statistic targets.

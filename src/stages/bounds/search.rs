@@ -28,6 +28,8 @@ pub enum Term {
 const EPS: f64 = 1e-9;
 /// More steps than any total of directions can need.
 const CRITERIA_STEPS: usize = 10_000;
+/// How far a wide step for a direction may move a CCG's conditions (`meet_directions`).
+const WIDE: i32 = 8;
 
 /// A threshold that only asks for a score above 0 (a condition): `AtLeast(POSITIVE, g)`.
 pub const POSITIVE: f64 = 1e-6;
@@ -55,6 +57,15 @@ fn term_value(terms: &[Term], s: f64) -> f64 {
         .sum()
 }
 
+/// Every CCG's term value at these scores, summed: a dataset's value.
+fn total_value(terms: &[Vec<Term>], scores: &[f64]) -> f64 {
+    scores
+        .iter()
+        .zip(terms)
+        .map(|(&s, t)| term_value(t, s))
+        .sum()
+}
+
 /// Whether a CCG with these terms wants a high score (all terms rise with the score) or a low one.
 fn goal_of(terms: &[Term]) -> Goal {
     // "At least a hair above 0" only asks for a condition: it leaves the direction to the rest.
@@ -77,12 +88,13 @@ fn goal_of(terms: &[Term]) -> Goal {
 /// proves it. `run(pi, nu)` evaluates a pair of prices; `done` says the question is answered.
 fn search_direction_prices(
     prices: &[f64],
+    direction_prices: &[f64],
     pi: f64,
     tighten: bool,
     run: &dyn Fn(f64, f64) -> f64,
     done: &dyn Fn() -> bool,
 ) {
-    let mut nus: Vec<f64> = prices.iter().flat_map(|&p| [p, -p]).collect();
+    let mut nus: Vec<f64> = direction_prices.iter().flat_map(|&p| [p, -p]).collect();
     nus.sort_by(f64::total_cmp);
     nus.dedup();
     let (nu_best, nu_value) = ternary(&nus, |nu| run(pi, nu), done);
@@ -438,6 +450,39 @@ impl<'a> Solver<'a> {
         prices
     }
 
+    /// The prices of a direction tried first: the condition's listed prices and what a
+    /// direction is worth to a linear term, its own weight plus the change of level it may bring
+    /// (a direction's condition sits at IV or above): c (direction + one level - another).
+    /// Without these the search never priced a direction above the highest level's weight, and
+    /// where a direction weighs more (directions-heavy: 20) its limits were far from tight.
+    fn listed_direction_prices(&self, terms: &[Vec<Term>], prices: &[f64]) -> Vec<f64> {
+        let mut levels = vec![0.0];
+        levels.extend(self.w.levels);
+        let mut out = prices.to_vec();
+        let mut factors: Vec<f64> = terms
+            .iter()
+            .flatten()
+            .filter_map(|t| match *t {
+                Term::Linear(c) => Some(c.abs()),
+                _ => None,
+            })
+            .collect();
+        factors.sort_by(f64::total_cmp);
+        factors.dedup();
+        for c in factors {
+            for a in &levels {
+                for b in &levels {
+                    out.push(c * (self.w.legal_direction + a - b));
+                }
+            }
+        }
+        out.retain(|p| *p >= 0.0);
+        out.sort_by(f64::total_cmp);
+        out.dedup_by(|a, b| (*a - *b).abs() < 1e-12);
+        out
+    }
+
+    // Long because: its phases (hints, prices, refinement, directions, last try) share `run`.
     /// The search behind `solve`, `solve_until` and `witness`; `tighten` searches prices between
     /// the listed ones where the listed ones leave the question undecided. `hints` are prices
     /// tried first (a similar search's `Solved::prices`): any price gives a valid limit, so
@@ -480,12 +525,7 @@ impl<'a> Solver<'a> {
                 prices_at.set([(pi, nu), prices_at.get()[1]]);
             }
             if let Some(sol) = self.repair(terms, sol, trading.get()) {
-                let v: f64 = sol
-                    .scores
-                    .iter()
-                    .zip(terms)
-                    .map(|(&s, t)| term_value(t, s))
-                    .sum();
+                let v = total_value(terms, &sol.scores);
                 let mut b = best.borrow_mut();
                 if b.as_ref().is_none_or(|(x, _)| v > *x + 1e-9) {
                     *b = Some((v, sol));
@@ -522,9 +562,20 @@ impl<'a> Solver<'a> {
             trading.set(false);
         }
         if me_terms && rec.me_directions.is_some() && !done.get() {
-            search_direction_prices(&prices, pi_best, tighten, &run, &|| done.get());
+            let direction_prices = self.listed_direction_prices(terms, &prices);
+            search_direction_prices(&prices, &direction_prices, pi_best, tighten, &run, &|| {
+                done.get()
+            });
         }
-        let (best, bound) = (best.into_inner(), bound.get());
+        let mut best = best.into_inner();
+        if tighten && me_terms && rec.me_conditions.is_some() && !done.get() {
+            for found in self.last_try(terms, &alike, prices_at.get()) {
+                if best.as_ref().is_none_or(|(x, _)| found.0 > *x + 1e-9) {
+                    best = Some(found);
+                }
+            }
+        }
+        let bound = bound.get();
         Solved {
             best,
             bound,
@@ -532,9 +583,29 @@ impl<'a> Solver<'a> {
         }
     }
 
+    /// Still undecided: the repair by cheapest steps can drop the wrong CCGs (every member's
+    /// first step costs its whole gain, and the tie goes to the first), so the repair by runs
+    /// is tried at the prices that gave the limit and the best dataset. Each dataset it makes,
+    /// with its value.
+    fn last_try(
+        &self,
+        terms: &[Vec<Term>],
+        alike: &[Vec<usize>],
+        prices: [(f64, f64); 2],
+    ) -> Vec<(f64, Solution)> {
+        prices
+            .iter()
+            .filter_map(|&(pi, nu)| {
+                let (_, sol) = self.priced(terms, alike, pi, nu)?;
+                let sol = self.repair_by_runs(terms, sol, pi)?;
+                Some((total_value(terms, &sol.scores), sol))
+            })
+            .collect()
+    }
+
     /// CCGs of one kind with the same terms choose alike: the groups (by first member) that
     /// `priced` works out once each, found once per search.
-    fn alike(&self, terms: &[Vec<Term>]) -> Vec<Vec<usize>> {
+    pub(super) fn alike(&self, terms: &[Vec<Term>]) -> Vec<Vec<usize>> {
         let mut groups: Vec<Vec<usize>> = vec![];
         let mut seen: std::collections::HashMap<(usize, Vec<(u8, u64, u64)>), usize> =
             Default::default();
@@ -562,7 +633,7 @@ impl<'a> Solver<'a> {
     /// Midlands and East priced at pi and nu, then the exact class assignment. Returns the dual
     /// bound and the (possibly infeasible for the totals) solution. `alike` groups the CCGs
     /// that choose alike.
-    fn priced(
+    pub(super) fn priced(
         &self,
         terms: &[Vec<Term>],
         alike: &[Vec<usize>],
@@ -625,25 +696,13 @@ impl<'a> Solver<'a> {
         } else if nu != 0.0 {
             return None;
         }
-        let units = rec.units.len();
-        let (mut n, mut d, mut scores) = (
-            Vec::with_capacity(units),
-            Vec::with_capacity(units),
-            Vec::with_capacity(units),
-        );
-        for (u, unit) in rec.units.iter().enumerate() {
-            let o = unit.options.iter().position(|&k| k == class_of[u])?;
-            let (nu, du, su) = picks[group_of[u]][o];
-            n.push(nu);
-            d.push(du);
-            scores.push(su);
-        }
+        let picked = |u: usize| picks[group_of[u]][self.option(u, class_of[u])];
         let sol = Solution {
             goals: terms.iter().map(|t| goal_of(t)).collect(),
+            n: (0..class_of.len()).map(|u| picked(u).0).collect(),
+            d: (0..class_of.len()).map(|u| picked(u).1).collect(),
+            scores: (0..class_of.len()).map(|u| picked(u).2).collect(),
             class_of,
-            n,
-            d,
-            scores,
             rows: vec![],
         };
         Some((dual, sol))
@@ -732,12 +791,25 @@ impl<'a> Solver<'a> {
         u: usize,
         moves: &[(i32, i32)],
     ) -> Option<(f64, u32, u32, f64)> {
+        let at = (sol.n[u], sol.d[u], sol.scores[u]);
+        self.step_at(terms, u, sol.class_of[u], at, moves)
+    }
+
+    /// As `step`, from CCG u in class k at (n, d, score).
+    fn step_at(
+        &self,
+        terms: &[Vec<Term>],
+        u: usize,
+        k: usize,
+        (n0, d0, s0): (u32, u32, f64),
+        moves: &[(i32, i32)],
+    ) -> Option<(f64, u32, u32, f64)> {
         let goal = goal_of(&terms[u]);
-        let p = self.profile(u, self.option(u, sol.class_of[u]), goal);
-        let cur = term_value(&terms[u], sol.scores[u]);
+        let p = self.profile(u, self.option(u, k), goal);
+        let cur = term_value(&terms[u], s0);
         let mut step: Option<(f64, u32, u32, f64)> = None;
         for &(mn, md) in moves {
-            let (n, d) = (sol.n[u] as i64 + mn as i64, sol.d[u] as i64 + md as i64);
+            let (n, d) = (n0 as i64 + mn as i64, d0 as i64 + md as i64);
             if n < 0 || d < 0 || (!p.exact_d && md != 0) {
                 continue;
             }
@@ -751,6 +823,37 @@ impl<'a> Solver<'a> {
         step
     }
 
+    /// The run of steps from CCG u's place that loses least per step (on a tie, the longest):
+    /// (loss per step, the places it passes through). A CCG whose term is lost at its first
+    /// step and then costs nothing more gives up everything it can in one run, which a
+    /// cheapest-single-step rule never sees.
+    fn best_run(
+        &self,
+        terms: &[Vec<Term>],
+        sol: &Solution,
+        u: usize,
+        moves: &[(i32, i32)],
+    ) -> Option<(f64, Vec<(u32, u32, f64)>)> {
+        let mut at = (sol.n[u], sol.d[u], sol.scores[u]);
+        let (mut lost, mut path) = (0.0, vec![]);
+        let mut best: Option<(f64, usize)> = None;
+        for _ in 0..=CRITERIA_STEPS {
+            let Some((loss, n, d, s)) = self.step_at(terms, u, sol.class_of[u], at, moves) else {
+                break;
+            };
+            lost += loss;
+            at = (n, d, s);
+            path.push(at);
+            let rate = lost / path.len() as f64;
+            if best.is_none_or(|b| rate <= b.0 + 1e-9) {
+                best = Some((rate, path.len()));
+            }
+        }
+        let (rate, len) = best?;
+        path.truncate(len);
+        Some((rate, path))
+    }
+
     /// Meet Midlands and East's totals by the cheapest single steps: first the directions (one at
     /// a time), then the conditions, taking a run of steps from one CCG while it stays the
     /// cheapest (a CCG with nothing at stake gives or takes conditions for free). With `trade`,
@@ -760,7 +863,7 @@ impl<'a> Solver<'a> {
         let rec = self.rec;
         let me: Vec<usize> = (0..rec.units.len()).filter(|&u| rec.units[u].me).collect();
         if let Some(target) = rec.me_directions {
-            self.meet_directions(terms, &mut sol, &me, target)?;
+            self.meet_directions(terms, &mut sol, &me, target, None)?;
         }
         if let Some((lo, hi)) = rec.me_conditions {
             self.meet_conditions(terms, &mut sol, &me, (lo, hi), trade)?;
@@ -768,23 +871,106 @@ impl<'a> Solver<'a> {
         Some(sol)
     }
 
-    /// Midlands and East's total of directions to `target`, one direction at a time.
+    /// As `repair`, with wide steps for the directions (priced at the condition's price `pi`)
+    /// and the total of conditions met by the runs that lose least per condition (`best_run`),
+    /// trading classes first. Slower; a last try for searches still undecided.
+    pub(super) fn repair_by_runs(
+        &self,
+        terms: &[Vec<Term>],
+        mut sol: Solution,
+        pi: f64,
+    ) -> Option<Solution> {
+        let rec = self.rec;
+        let me: Vec<usize> = (0..rec.units.len()).filter(|&u| rec.units[u].me).collect();
+        if let Some(target) = rec.me_directions {
+            self.meet_directions(terms, &mut sol, &me, target, Some(pi))?;
+        }
+        let Some((lo, hi)) = rec.me_conditions else {
+            return Some(sol);
+        };
+        let mut total: u32 = me.iter().map(|&u| sol.n[u]).sum();
+        let dn: i32 = if total < lo { 1 } else { -1 };
+        let moves = [(dn, 0), (dn, -1), (dn, 1)];
+        let moves: &[(i32, i32)] = if rec.me_directions.is_some() {
+            &moves[..1]
+        } else {
+            &moves
+        };
+        let mut runs: Vec<_> = me
+            .iter()
+            .map(|&u| self.best_run(terms, &sol, u, moves))
+            .collect();
+        while !(lo..=hi).contains(&total) {
+            let rate = |r: &Option<(f64, Vec<(u32, u32, f64)>)>| r.as_ref().map(|r| r.0);
+            let cheapest = runs.iter().filter_map(rate).fold(f64::INFINITY, f64::min);
+            if dn < 0 && cheapest > 1e-9 {
+                if let Some(saved) = self.swap_without_loss(terms, &mut sol, &me) {
+                    total -= saved;
+                    runs = me
+                        .iter()
+                        .map(|&u| self.best_run(terms, &sol, u, moves))
+                        .collect();
+                    continue;
+                }
+            }
+            let (i, _) = runs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, r)| rate(r).map(|x| (i, x)))
+                .min_by(|a, b| a.1.total_cmp(&b.1))?;
+            let u = me[i];
+            for &(n, d, s) in &runs[i].take()?.1 {
+                if (lo..=hi).contains(&total) {
+                    break;
+                }
+                total = total + n - sol.n[u];
+                (sol.n[u], sol.d[u], sol.scores[u]) = (n, d, s);
+            }
+            runs[i] = self.best_run(terms, &sol, u, moves);
+        }
+        Some(sol)
+    }
+
+    /// Midlands and East's total of directions to `target`, one direction at a time. With
+    /// `priced_at` (the condition's price), a step may also move a CCG's conditions by up to
+    /// `WIDE` either way, each condition costing that price: a CCG can then give up a direction
+    /// for more conditions at the same score, which the narrow steps never see.
     fn meet_directions(
         &self,
         terms: &[Vec<Term>],
         sol: &mut Solution,
         me: &[usize],
         target: u32,
+        priced_at: Option<f64>,
     ) -> Option<()> {
         // Each step moves the total one way, so the direction of travel is fixed and only
         // the CCG that moved needs its next step worked out again.
         let total: u32 = me.iter().map(|&u| sol.d[u]).sum();
         let dd = if total < target { 1 } else { -1 };
-        let moves = [(0, dd), (dd, dd)];
-        let mut next: Vec<Option<(f64, u32, u32, f64)>> = me
-            .iter()
-            .map(|&u| self.step(terms, sol, u, &moves))
-            .collect();
+        let mut moves = vec![(0, dd), (dd, dd)];
+        if priced_at.is_some() {
+            for m in 1..=WIDE {
+                moves.extend([(m, dd), (-m, dd)]);
+            }
+            moves.dedup();
+        }
+        let pi = priced_at.unwrap_or(0.0);
+        let next_step = |sol: &Solution, u: usize| -> Option<(f64, u32, u32, f64)> {
+            let at = (sol.n[u], sol.d[u], sol.scores[u]);
+            let mut best: Option<(f64, u32, u32, f64)> = None;
+            for mv in &moves {
+                let step = self.step_at(terms, u, sol.class_of[u], at, std::slice::from_ref(mv));
+                if let Some((loss, n, d, s)) = step {
+                    let cost = loss + pi * (f64::from(n) - f64::from(at.0));
+                    if best.is_none_or(|b| cost < b.0 - 1e-9) {
+                        best = Some((cost, n, d, s));
+                    }
+                }
+            }
+            best
+        };
+        let mut next: Vec<Option<(f64, u32, u32, f64)>> =
+            me.iter().map(|&u| next_step(sol, u)).collect();
         let mut total = total;
         for _ in 0..=CRITERIA_STEPS {
             if total == target {
@@ -799,7 +985,7 @@ impl<'a> Solver<'a> {
             let u = me[i];
             (sol.n[u], sol.d[u], sol.scores[u]) = (n, d, s);
             total = (total as i64 + dd as i64) as u32;
-            next[i] = self.step(terms, sol, u, &moves);
+            next[i] = next_step(sol, u);
         }
         (total == target).then_some(())
     }

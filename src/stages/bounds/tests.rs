@@ -1075,3 +1075,79 @@ fn class_trades_lower_the_regional_total_exactly_when_one_exists() {
     }
     assert!(cases > 0 && trades > 0, "{cases} cases, {trades} trades");
 }
+
+/// The last try of an undecided search (direction steps that may also move conditions, then
+/// the runs that lose least per condition, with class trades) always ends in a dataset of the
+/// consistent set: every class holds its published count, Midlands and East's totals are met,
+/// and each CCG's conditions, directions and score are ones its class allows. Checked on the
+/// fixture and on the shipped data, for thresholds across each region's scores and prices on
+/// both sides of the ones the searches settle on.
+#[test]
+fn the_last_try_repair_ends_in_a_consistent_dataset() {
+    use super::rows::Goal;
+    use super::search::Solver;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let (shipped, _) = crate::io::read::load_ccg_records(&dir).unwrap();
+    let shipped_p = Published::load(&dir.join("published")).unwrap();
+    let (ccgs, p) = fixture();
+    let schemes = Weights::alternatives(&Weights::doubling());
+    let (mut checked, mut moved_directions) = (0, 0);
+    for (ccgs, p) in [(&ccgs, &p), (&shipped, &shipped_p)] {
+        for a in Assumptions::ALL {
+            let rec = Record::new(ccgs, p, a).unwrap();
+            let (Some((lo, hi)), Some(dt)) = (rec.me_conditions, rec.me_directions) else {
+                panic!("both data sets price Midlands and East's totals");
+            };
+            let me: Vec<usize> = (0..rec.units.len()).filter(|&u| rec.units[u].me).collect();
+            for w in &schemes {
+                let s = Solver::new(&rec, w);
+                let cands = s.candidate_scores(&me, Goal::Max);
+                let picks: Vec<f64> = (1..=4).map(|i| cands[i * (cands.len() - 1) / 4]).collect();
+                for t in picks {
+                    let terms: Vec<Vec<Term>> = (0..rec.units.len())
+                        .map(|u| {
+                            if rec.units[u].me {
+                                vec![Term::AtLeast(t, 1.0)]
+                            } else {
+                                vec![]
+                            }
+                        })
+                        .collect();
+                    let alike = s.alike(&terms);
+                    for (pi, nu) in [(0.0, 0.0), (0.05, 0.1), (0.1, 0.0), (0.5, 1.0), (2.0, -1.0)] {
+                        let Some((_, start)) = s.priced(&terms, &alike, pi, nu) else {
+                            continue;
+                        };
+                        let start_d: u32 = me.iter().map(|&u| start.d[u]).sum();
+                        let Some(sol) = s.repair_by_runs(&terms, start.clone(), pi) else {
+                            continue;
+                        };
+                        let n: u32 = me.iter().map(|&u| sol.n[u]).sum();
+                        let d: u32 = me.iter().map(|&u| sol.d[u]).sum();
+                        assert!((lo..=hi).contains(&n), "{} {a:?} t {t}: {n}", w.name);
+                        assert_eq!(d, dt, "{} {a:?} t {t}", w.name);
+                        for (k, &count) in rec.class_count.iter().enumerate() {
+                            let held = sol.class_of.iter().filter(|&&c| c == k).count();
+                            assert_eq!(held, count as usize, "class {k}");
+                        }
+                        for u in 0..rec.units.len() {
+                            let allowed = s.choices_in(u, sol.class_of[u]).expect("an option");
+                            let here = (sol.n[u], sol.d[u], sol.scores[u]);
+                            assert!(
+                                allowed.iter().any(|c| c.0 == here.0
+                                    && c.1 == here.1
+                                    && (c.2 - here.2).abs() < 1e-9),
+                                "{} {a:?} t {t}: CCG {u} at {here:?}",
+                                w.name
+                            );
+                        }
+                        moved_directions += usize::from(start_d != dt);
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked >= 100, "only {checked} repairs checked");
+    assert!(moved_directions > 0, "no case had directions to move");
+}
