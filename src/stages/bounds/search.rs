@@ -889,13 +889,8 @@ impl<'a> Solver<'a> {
             return Some(sol);
         };
         let mut total: u32 = me.iter().map(|&u| sol.n[u]).sum();
-        let dn: i32 = if total < lo { 1 } else { -1 };
-        let moves = [(dn, 0), (dn, -1), (dn, 1)];
-        let moves: &[(i32, i32)] = if rec.me_directions.is_some() {
-            &moves[..1]
-        } else {
-            &moves
-        };
+        let (dn, moves) = self.condition_moves(total, lo);
+        let moves = moves.as_slice();
         let mut runs: Vec<_> = me
             .iter()
             .map(|&u| self.best_run(terms, &sol, u, moves))
@@ -990,6 +985,18 @@ impl<'a> Solver<'a> {
         (total == target).then_some(())
     }
 
+    /// Which way Midlands and East's total of conditions must move from `total` (up when below
+    /// `lo`), and the steps that move it: one condition more or fewer, with a direction more
+    /// or fewer too unless the total of directions is published (then directions stay put).
+    fn condition_moves(&self, total: u32, lo: u32) -> (i32, Vec<(i32, i32)>) {
+        let dn: i32 = if total < lo { 1 } else { -1 };
+        if self.rec.me_directions.is_some() {
+            (dn, vec![(dn, 0)])
+        } else {
+            (dn, vec![(dn, 0), (dn, -1), (dn, 1)])
+        }
+    }
+
     /// Midlands and East's total of conditions into `lo..=hi`, trading classes first where
     /// `trade` asks for it.
     fn meet_conditions(
@@ -1000,15 +1007,9 @@ impl<'a> Solver<'a> {
         (lo, hi): (u32, u32),
         trade: bool,
     ) -> Option<()> {
-        let rec = self.rec;
         let mut total: u32 = me.iter().map(|&u| sol.n[u]).sum();
-        let dn: i32 = if total < lo { 1 } else { -1 };
-        let moves = [(dn, 0), (dn, -1), (dn, 1)];
-        let moves: &[(i32, i32)] = if rec.me_directions.is_some() {
-            &moves[..1]
-        } else {
-            &moves
-        };
+        let (dn, moves) = self.condition_moves(total, lo);
+        let moves = moves.as_slice();
         let mut next: Vec<Option<(f64, u32, u32, f64)>> = me
             .iter()
             .map(|&u| self.step(terms, sol, u, moves))
