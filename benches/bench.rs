@@ -499,12 +499,19 @@ const OBSTACLES: &str = "\n## What stands in the way\n\n\
   needs about 0.2 s of CPU, so two cores cannot finish it in 0.08 s. The bounds of what the \
   published record settles now add more than all of that (next item).\n\
 - **What the published record settles (≤ 0.05 s).** Ten searches (five weighting schemes under two \
-  assumption sets, two threads taking them as they come free), each about 30 to 80 ms of CPU \
-  after the class assignment was rebuilt (each group starts in its best class and only the \
-  surplus moves, by shortest paths over the 14 classes; 0.70 s to about 0.24 s; 0.37 s, last run, since undecided searches refine their prices and trade classes, which made Midlands and East's highest median and Hertfordshire and Essex's highest mean exact). \
-  What remains is the number of searches: claim 4 alone makes about 150 to 230 per job (every \
-  region's median pushed at once, each order statistic bisected, Midlands and East's totals \
-  priced over a ternary search of prices, refined between them where undecided), claims 2 and 3 about 10 to 100 with a term for every \
+  assumption sets, two threads taking them as they come free), each about 20 to 80 ms of CPU, \
+  and the fewest changes turning claims 4 and 5. History: 0.70 s; about 0.24 s once the class \
+  assignment was rebuilt (each group starts in its best class and only the surplus moves, by \
+  shortest paths over the 14 classes); 0.37 s when undecided searches began refining their \
+  prices and trading classes (which proved Midlands and East's highest median); 0.22 s after \
+  a region's two middle order statistics shared their probes, each probe started at the \
+  prices that decided the one before, and directions were priced at what they are worth (which \
+  also proved every remaining end of claims 1, 4 and 5); about 0.25 s, last run, with claim 5's \
+  fewest changes counted with Midlands and East's totals kept (a knapsack of about 17 ms on the \
+  untuned reconstruction, which made that count exact: 5). What remains is the number of \
+  searches: claim 4 makes about 50 to 140 per job (every region's median pushed at once, each \
+  order statistic bisected, Midlands and East's totals priced over a ternary search of prices, \
+  refined between them where undecided), claims 2 and 3 about 10 to 100 with a term for every \
   CCG. The bounds depend only on ccgs.csv, the published facts and the weights, not on the \
   conditions analysed; a cache by those inputs' hashes would remove the cost from every rerun \
   but the first, and was not added (a stale cache after a code change would be worse than a \
