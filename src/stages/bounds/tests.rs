@@ -828,6 +828,7 @@ fn untuned_reconstruction(
     .unwrap()
 }
 
+// Long because: four rows (two claims on two datasets), each checked end to end in order.
 /// On the shipped data and an untuned reconstruction: every set of changes fragility reports is
 /// a dataset that passes check-data's checks, turns the verdict, and changes exactly the CCGs it
 /// lists; the fewest proved is no more than the number found, and exact only when they meet.
