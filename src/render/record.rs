@@ -120,6 +120,41 @@ fn end_cells(f: &Figure) -> [String; 2] {
     })
 }
 
+/// How many ends of the bounded figures (claims 1, 4 and 5; the correlations are not bounded
+/// exactly), over every scheme and both assumption sets, are proved the extreme, of how many.
+fn proved_ends(r: &RecordBounds) -> (usize, usize) {
+    r.bounds
+        .iter()
+        .flat_map(|b| &b.claims)
+        .flat_map(|c| &c.figures)
+        .filter(|f| !f.key.starts_with("rho_"))
+        .flat_map(|f| [&f.min, &f.max])
+        .fold((0, 0), |(p, n), e| (p + usize::from(e.exact), n + 1))
+}
+
+/// In words: how much of the ranges is proved.
+fn proved_ends_text(r: &RecordBounds) -> String {
+    let (proved, ends) = proved_ends(r);
+    let mut schemes: Vec<&str> = r.bounds.iter().map(|b| b.scheme.as_str()).collect();
+    schemes.dedup();
+    let over = format!(
+        "claims 1, 4 and 5 under {} weighting scheme{} and both sets of facts",
+        num(schemes.len() as f64),
+        if schemes.len() == 1 { "" } else { "s" }
+    );
+    if proved == ends {
+        format!(
+            "**Every one of the {ends} ends** of the ranges of {over} is proved the extreme: a dataset attains it \
+             and no consistent dataset goes beyond it."
+        )
+    } else {
+        format!(
+            "{proved} of the {ends} ends of the ranges of {over} are proved the extreme; each other end is shown \
+             with the limit the search proved."
+        )
+    }
+}
+
 /// The section: what the record allows, the bounds per assumption set, how fragile the verdicts
 /// are, the status under every scheme, and each assumption set's list.
 pub fn record_section(f: &Findings) -> Option<Section> {
@@ -134,6 +169,7 @@ pub fn record_section(f: &Findings) -> Option<Section> {
              to `output/witnesses/`, which passes every check of `check-data`; where the search could not prove a dataset \
              is the extreme, the proved limit is given beside it.",
         ),
+        para(&proved_ends_text(r)),
         para(&format!(
             "Two sets of facts define \"consistent\": **{}**, and **{}**, which adds each modelling choice `reconstruct` makes \
              (listed at the end of this section). Under the {} weights:",
@@ -468,4 +504,71 @@ pub fn witnesses(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod proved_ends_tests {
+    use super::*;
+    use crate::stages::bounds::{ClaimBounds, End};
+
+    fn end(value: f64, exact: bool) -> End {
+        End {
+            value,
+            proved: value,
+            exact,
+            solution: None,
+        }
+    }
+
+    fn figure(key: &str, min: bool, max: bool) -> Figure {
+        Figure {
+            key: key.into(),
+            label: key.into(),
+            min: end(0.0, min),
+            max: end(1.0, max),
+        }
+    }
+
+    fn bounds(scheme: &str, figures: Vec<Figure>) -> Bounds {
+        Bounds {
+            assumptions: Assumptions::PublishedOnly,
+            scheme: scheme.into(),
+            claims: vec![ClaimBounds {
+                claim: "c".into(),
+                status: None,
+                figures,
+                necessary: String::new(),
+                holds: None,
+                fails: None,
+            }],
+        }
+    }
+
+    /// Two schemes: four ends of bounded figures, three proved; the correlation's two ends
+    /// (never proved) are not counted.
+    #[test]
+    fn ends_are_counted_over_schemes_leaving_out_the_correlations() {
+        let mut r = RecordBounds {
+            assumption_sets: vec![],
+            bounds: vec![
+                bounds(
+                    "a",
+                    vec![
+                        figure("median_x", true, true),
+                        figure("rho_size", false, false),
+                    ],
+                ),
+                bounds("b", vec![figure("csu_ratio", true, false)]),
+            ],
+            records: vec![],
+            fragility: vec![],
+        };
+        assert_eq!(proved_ends(&r), (3, 4));
+        let text = proved_ends_text(&r);
+        assert!(text.starts_with("3 of the 4 ends"), "{text}");
+        assert!(text.contains("under 2 weighting schemes"), "{text}");
+        r.bounds[1].claims[0].figures[0].max.exact = true;
+        let text = proved_ends_text(&r);
+        assert!(text.starts_with("**Every one of the 4 ends**"), "{text}");
+    }
 }
