@@ -744,10 +744,12 @@ mod probe_memory_tests {
     use crate::model::weights::Weights;
     use crate::stages::bounds::record::{Assumptions, Record};
 
-    /// The probes of a region's two middle order statistics share what they found (and start
-    /// at the prices that decided the probe before). That decides questions sooner, never
-    /// differently: on the default data, under every scheme and both assumption sets, every
-    /// order statistic comes out the same as from probes that remember nothing.
+    /// The probes of a region's two middle order statistics share what they found. That can
+    /// only decide a question sooner (a decided probe is right either way), so an answer could
+    /// in principle differ where sharing decides a probe that alone stays open; on the default
+    /// data, under every scheme and both assumption sets, none does: every order statistic
+    /// comes out the same as when each order statistic keeps its own probes. (The first of each
+    /// pair runs identically both ways; the second is the comparison.)
     #[test]
     fn shared_probes_give_the_same_order_statistics_as_fresh_ones() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");

@@ -486,7 +486,8 @@ impl<'a> Solver<'a> {
     /// The search behind `solve`, `solve_until` and `witness`; `tighten` searches prices between
     /// the listed ones where the listed ones leave the question undecided. `hints` are prices
     /// tried first (a similar search's `Solved::prices`): any price gives a valid limit, so
-    /// they change how soon a question is decided, never what is proved.
+    /// they can make a question decided sooner (and so change which questions an early-stopped
+    /// search answers), never make a limit wrong.
     fn search(
         &self,
         terms: &[Vec<Term>],
@@ -712,13 +713,15 @@ impl<'a> Solver<'a> {
     /// with a CCG outside the region: a Midlands and East CCG moves to a class (neither class
     /// directed, so directions stay as they are) where it keeps its term value with fewer
     /// conditions, and a CCG outside takes its place, also at no loss. Makes the trade, among
-    /// those of the CCGs in `scan` (Midlands and East CCGs), that saves the most conditions and returns how
-    /// many it saved; None when there is none.
+    /// those of the CCGs in `scan` (Midlands and East CCGs), that saves the most conditions, at
+    /// most `most` (more would leave the region's total below its range), and returns how many
+    /// it saved; None when there is none.
     pub(super) fn swap_without_loss(
         &self,
         terms: &[Vec<Term>],
         sol: &mut Solution,
         scan: &[usize],
+        most: u32,
     ) -> Option<u32> {
         let rec = self.rec;
         let directed = |k: usize| rec.classes[k].status == Status::Directed;
@@ -753,7 +756,7 @@ impl<'a> Solver<'a> {
                     continue;
                 };
                 let saved = sol.n[u] - ru.0;
-                if best.as_ref().is_some_and(|b| b.0 >= saved) {
+                if saved > most || best.as_ref().is_some_and(|b| b.0 >= saved) {
                     continue;
                 }
                 let partner = outside[kv].iter().find_map(|&v| {
@@ -899,7 +902,7 @@ impl<'a> Solver<'a> {
             let rate = |r: &Option<(f64, Vec<(u32, u32, f64)>)>| r.as_ref().map(|r| r.0);
             let cheapest = runs.iter().filter_map(rate).fold(f64::INFINITY, f64::min);
             if dn < 0 && cheapest > 1e-9 {
-                if let Some(saved) = self.swap_without_loss(terms, &mut sol, &me) {
+                if let Some(saved) = self.swap_without_loss(terms, &mut sol, &me, total - lo) {
                     total -= saved;
                     runs = me
                         .iter()
@@ -944,10 +947,11 @@ impl<'a> Solver<'a> {
         let dd = if total < target { 1 } else { -1 };
         let mut moves = vec![(0, dd), (dd, dd)];
         if priced_at.is_some() {
-            for m in 1..=WIDE {
-                moves.extend([(m, dd), (-m, dd)]);
+            for m in (1..=WIDE).flat_map(|m| [m, -m]) {
+                if !moves.contains(&(m, dd)) {
+                    moves.push((m, dd));
+                }
             }
-            moves.dedup();
         }
         let pi = priced_at.unwrap_or(0.0);
         let next_step = |sol: &Solution, u: usize| -> Option<(f64, u32, u32, f64)> {
@@ -1028,7 +1032,7 @@ impl<'a> Solver<'a> {
                 let saved = if scan.is_empty() {
                     None
                 } else {
-                    self.swap_without_loss(terms, sol, scan)
+                    self.swap_without_loss(terms, sol, scan, total - lo)
                 };
                 if let Some(saved) = saved {
                     total -= saved;

@@ -10,9 +10,11 @@
 //! (or take on) the most conditions; and the compared CSUs' Midlands and East CCGs are a
 //! knapsack over (number changed, change of the total), solved by dynamic programming over every
 //! choice each can take. The fewest changes is the least c + m + j over all three that meets the
-//! needed shift of mean(a) - 30 mean(b). Directions and class counts are left out, so with every
-//! choice of a CCG's class (or of any class) it is a lower bound; with only the choices a
-//! witness may use it is a set of changes that is a consistent dataset, re-judged by the caller.
+//! needed shift of mean(a) - 30 mean(b). Class counts are left out, and a published total of
+//! directions is met by the same relaxation as conditions (the donors moving directions are
+//! taken to be those moving conditions furthest), so with every choice of a CCG's class (or of
+//! any class) it is a lower bound; with only the choices a witness may use it gives changes
+//! that the caller judges afresh as a consistent dataset.
 
 use super::State;
 use crate::stages::bounds::record::Record;
@@ -26,8 +28,8 @@ pub type Step = (usize, Choice);
 /// The fewest changes, below `fewer_than`, turning claim 5 (`now`: whether it holds now) with
 /// Midlands and East's total of conditions kept in range and (when published) its total of
 /// directions kept, each CCG taking one of `options[u]`: the count and the changes. None when
-/// no number of changes below `fewer_than` does, or when no range is published (the plain
-/// relaxation is then this problem).
+/// no number of changes below `fewer_than` does, or when no range of conditions is published
+/// (the caller must then not read None as a proof).
 pub fn fewest_ratio_budgeted(
     rec: &Record,
     st: &State,
@@ -126,7 +128,7 @@ pub(super) fn fewest(
         st,
         options,
         &donors[..m],
-        excess(me_total + delta.0),
+        (me_total + delta.0, (i64::from(lo), i64::from(hi))),
         keep_d,
     )?);
     steps.extend(free.iter().take(j).map(|x| x.1));
@@ -201,30 +203,40 @@ fn free_changes(
     out
 }
 
-/// The donors' changes bringing Midlands and East's total back by `excess` (positive: too many
-/// conditions): each donor, in turn, as far as still needed, keeping its directions where
-/// `keep_d` says (a witness never moves them).
+/// The donors' changes bringing Midlands and East's total (`total`) back into `range`: each
+/// donor in turn, as far as still needed (the smallest move that gets there, else its
+/// largest), until the total is in range; directions kept where `keep_d` says (a witness never
+/// moves them).
 fn donor_steps(
     st: &State,
     options: &[Vec<Choice>],
     donors: &[usize],
-    mut excess: i64,
+    (mut total, (lo, hi)): (i64, (i64, i64)),
     keep_d: impl Fn(usize, &Choice) -> bool,
 ) -> Option<Vec<Step>> {
     let mut steps = vec![];
     for &u in donors {
-        if excess == 0 {
+        // Conditions to give up (positive) or take on (negative).
+        let excess = if total > hi {
+            total - hi
+        } else if total < lo {
+            total - lo
+        } else {
             break;
-        }
+        };
         let n0 = i64::from(st.n[u]);
-        // Conditions given up (or, for a negative excess, taken on).
         let moved = |c: &Choice| (n0 - i64::from(c.0)) * excess.signum();
+        // The smallest move that reaches the range without passing its other end.
+        let fits = |c: &&Choice| {
+            let after = total - (n0 - i64::from(c.0));
+            moved(c) > 0 && (lo..=hi).contains(&after)
+        };
         let allowed = || options[u].iter().filter(|c| keep_d(u, c));
         let pick = allowed()
-            .filter(|c| moved(c) >= excess.abs())
+            .filter(fits)
             .min_by_key(|c| moved(c))
             .or_else(|| allowed().max_by_key(|c| moved(c)))?;
-        excess -= moved(pick) * excess.signum();
+        total -= n0 - i64::from(pick.0);
         steps.push((u, *pick));
     }
     Some(steps)
@@ -583,8 +595,9 @@ mod tests {
     fn random_case(
         rng: &mut rand_chacha::ChaCha8Rng,
         tight: bool,
-    ) -> (Region, State, Vec<Vec<Choice>>, bool) {
+    ) -> (Region, State, Vec<Vec<Choice>>, bool, bool) {
         let n = 6;
+        let donors_move_d = !tight && rng.gen_bool(0.5);
         let me: Vec<bool> = (0..n)
             .map(|u| (tight && u != 2 && u != 3) || rng.gen_bool(0.6))
             .collect();
@@ -615,9 +628,20 @@ mod tests {
                 } else if tight && u < 4 {
                     vec![(st.n[u] + 1, st.d[u], st.scores[u])]
                 } else if u >= 4 {
-                    // Donors: every number of conditions from some least to some most.
+                    // Donors: every number of conditions from some least to some most; with
+                    // `donors_move_d`, at one direction more or fewer too.
                     let (lo, hi) = (rng.gen_range(0..=st.n[u]), st.n[u] + rng.gen_range(0..3));
-                    (lo..=hi).map(|k| (k, st.d[u], st.scores[u])).collect()
+                    let ds = if donors_move_d {
+                        vec![st.d[u], st.d[u] + 1, st.d[u].saturating_sub(1)]
+                    } else {
+                        vec![st.d[u]]
+                    };
+                    let score = st.scores[u];
+                    let mut v: Vec<Choice> = (lo..=hi)
+                        .flat_map(|k| ds.iter().map(move |&d| (k, d, score)))
+                        .collect();
+                    v.dedup();
+                    v
                 } else {
                     (0..rng.gen_range(1..4))
                         .map(|_| {
@@ -641,13 +665,15 @@ mod tests {
             directions_published: rng.gen_bool(0.5),
         };
         let now = !tight && rng.gen_bool(0.5);
-        (region, st, options, now)
+        (region, st, options, now, donors_move_d)
     }
 
     /// On 1,200 random small cases (six CCGs, each with a few options), the count is never above
-    /// the fewest found by trying every combination, equals it whenever no direction has to
-    /// move (the donors' relaxation is then exact: each donor's numbers of conditions run
-    /// without gaps), and the changes it gives, when asked, are a combination that works.
+    /// the fewest found by trying every combination; it equals it whenever the donors keep
+    /// their directions or no total of directions is published (the donors' relaxation is then
+    /// exact: each donor's numbers of conditions run without gaps), also when told to look only
+    /// below a number (as the run does: nothing below the fewest, the fewest below one more);
+    /// and the changes it gives, when asked, are a combination that works.
     #[test]
     fn the_count_matches_every_combination_of_changes() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2013);
@@ -655,7 +681,7 @@ mod tests {
         let (a, b) = (vec![0, 1], vec![2, 3]);
         for case in 0..1200 {
             let n = 6;
-            let (region, st, options, now) = random_case(&mut rng, case % 2 == 0);
+            let (region, st, options, now, donors_move_d) = random_case(&mut rng, case % 2 == 0);
             let truth = brute(&region, &st, (&a, &b), now, &options);
             let got = fewest(&region, &st, (&a, &b), now, &options, (usize::MAX, true));
             let label = format!(
@@ -666,15 +692,20 @@ mod tests {
                 (None, None) => none += 1,
                 (Some((k, steps)), t) => {
                     assert!(t.is_none_or(|t| *k <= t), "{label}");
-                    // Members' directions can move only with donors' (which keep theirs
-                    // here), so when directions are published a count below the truth is
-                    // the relaxation at work; otherwise it is the truth.
-                    if region.directions_published && t != Some(*k) {
+                    // Donors that move directions are relaxed (taken to be the ones that move
+                    // conditions furthest), so there a count below the truth is allowed.
+                    if region.directions_published && donors_move_d && t != Some(*k) {
                         below += 1;
                         continue;
                     }
                     assert_eq!(Some(*k), t, "{label}");
                     equal += 1;
+                    let capped = |fewer_than| {
+                        fewest(&region, &st, (&a, &b), now, &options, (fewer_than, false))
+                            .map(|x| x.0)
+                    };
+                    assert_eq!(capped(*k), None, "{label}: something below the fewest");
+                    assert_eq!(capped(*k + 1), Some(*k), "{label}: capped at one more");
                     // The changes given: k CCGs, one option each, and the combination works.
                     assert_eq!(steps.len(), *k, "{label}");
                     let mut one = std::collections::BTreeSet::new();

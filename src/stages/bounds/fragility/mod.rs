@@ -707,10 +707,6 @@ fn fewest_with(
     (best.unwrap_or_default(), at_least)
 }
 
-/// Claim 5's fewest changes with Midlands and East's total of conditions kept in range
-/// (`budgeted`): a lower bound from every choice of a CCG's class (one CCG) or of any class
-/// (at least two, as a change of class needs a partner), and a witness from the choices a
-/// witness may use, kept only when it is a consistent dataset that turns the verdict.
 /// Budgeted changes judged afresh as a witness: the claim turns, Midlands and East's
 /// conditions are in range and its directions unchanged; then the changes, else None.
 fn judged(rec: &Record, st: &State, claim: Claim, steps: &[budgeted::Step]) -> Option<Vec<Change>> {
@@ -740,6 +736,10 @@ fn judged(rec: &Record, st: &State, claim: Claim, steps: &[budgeted::Step]) -> O
     })
 }
 
+/// Claim 5's fewest changes with Midlands and East's total of conditions kept in range
+/// (`budgeted`): a lower bound from every choice of a CCG's class (one CCG) or of any class
+/// (at least two, as a change of class needs a partner), and a witness from the choices a
+/// witness may use, kept only when it is a consistent dataset that turns the verdict.
 fn ratio_with_budget(
     solver: &Solver,
     st: &State,
@@ -748,6 +748,10 @@ fn ratio_with_budget(
     found: Option<usize>,
 ) -> (Option<usize>, Option<Vec<Change>>) {
     let rec = solver.rec;
+    if rec.me_conditions.is_none() {
+        // No published range: nothing to count here (and a None below would read as proof).
+        return (None, None);
+    }
     let claim = Claim::Ratio { a, b };
     let now = claim.holds(rec, &st.scores);
     let n = rec.units.len();
@@ -800,10 +804,11 @@ fn ratio_with_budget(
     };
     // Any class's choices include the CCG's own class's, so that count is never the larger:
     // at two or more it is the bound; below two (one CCG, which cannot leave its class), the
-    // own class's count decides, capped at two.
+    // own class's count decides, capped at two (as min(own, max(any, 2)) would give).
     let proved = match least(&any_class) {
         Some(k) if k >= 2 => Some(k),
-        _ => least(&in_class).map(|k| k.min(2)),
+        Some(_) => Some(least(&in_class).map_or(2, |k| k.min(2))),
+        None => least(&in_class),
     };
     (proved, witness)
 }
