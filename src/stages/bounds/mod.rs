@@ -301,15 +301,20 @@ pub fn record_bounds(
 
 /// A figure's range in words: "0.011 to 3471", "79.6% in every dataset", "1 to unbounded".
 pub fn range_text(f: &Figure, as_share: bool) -> String {
+    let number = |v: f64| {
+        if as_share {
+            crate::format::pct(v)
+        } else {
+            crate::format::approx(v)
+        }
+    };
     let show = |e: &End| -> String {
         if e.value.is_nan() {
             format!("at least {}", crate::format::approx(e.proved))
         } else if e.value.is_infinite() {
             "unbounded".into()
-        } else if as_share {
-            crate::format::pct(e.value)
         } else {
-            crate::format::approx(e.value)
+            number(e.value)
         }
     };
     let (lo, hi) = (show(&f.min), show(&f.max));
@@ -319,14 +324,7 @@ pub fn range_text(f: &Figure, as_share: bool) -> String {
         format!("{lo} to {hi}")
     };
     // An end not proved tight says so, with the limit the search did prove where it has one.
-    let limit = |e: &End| {
-        let shown = if as_share {
-            crate::format::pct(e.proved)
-        } else {
-            crate::format::approx(e.proved)
-        };
-        e.proved.is_finite().then_some(shown)
-    };
+    let limit = |e: &End| e.proved.is_finite().then(|| number(e.proved));
     let loose = |e: &End| !e.exact && !e.value.is_nan();
     let note = match (loose(&f.min), loose(&f.max)) {
         (true, true) => Some(match (limit(&f.min), limit(&f.max)) {

@@ -224,6 +224,8 @@ pub struct Solver<'a> {
     all_choices: Vec<Vec<[Vec<(u32, u32, f64)>; 2]>>,
     /// Per kind, per option: the highest and the lowest choice.
     extremes: Vec<Vec<[Option<(u32, u32, f64)>; 2]>>,
+    /// Midlands and East's CCGs (whose totals every repair meets), listed once.
+    me: Vec<usize>,
 }
 
 /// Which kind (same facts and options) each CCG is, and per kind, per option: its shape and its
@@ -311,6 +313,7 @@ impl<'a> Solver<'a> {
             kind_of,
             all_choices: vec![],
             extremes: vec![],
+            me: (0..rec.units.len()).filter(|&u| rec.units[u].me).collect(),
         };
         solver.all_choices = (0..solver.profiles.len())
             .map(|k| {
@@ -863,13 +866,12 @@ impl<'a> Solver<'a> {
     /// before a step that costs anything, a class trade that lowers the total for free
     /// (`swap_without_loss`); it is slow, so only searches still undecided ask for it.
     fn repair(&self, terms: &[Vec<Term>], mut sol: Solution, trade: bool) -> Option<Solution> {
-        let rec = self.rec;
-        let me: Vec<usize> = (0..rec.units.len()).filter(|&u| rec.units[u].me).collect();
+        let (rec, me) = (self.rec, self.me.as_slice());
         if let Some(target) = rec.me_directions {
-            self.meet_directions(terms, &mut sol, &me, target, None)?;
+            self.meet_directions(terms, &mut sol, me, target, None)?;
         }
         if let Some((lo, hi)) = rec.me_conditions {
-            self.meet_conditions(terms, &mut sol, &me, (lo, hi), trade)?;
+            self.meet_conditions(terms, &mut sol, me, (lo, hi), trade)?;
         }
         Some(sol)
     }
@@ -883,10 +885,9 @@ impl<'a> Solver<'a> {
         mut sol: Solution,
         pi: f64,
     ) -> Option<Solution> {
-        let rec = self.rec;
-        let me: Vec<usize> = (0..rec.units.len()).filter(|&u| rec.units[u].me).collect();
+        let (rec, me) = (self.rec, self.me.as_slice());
         if let Some(target) = rec.me_directions {
-            self.meet_directions(terms, &mut sol, &me, target, Some(pi))?;
+            self.meet_directions(terms, &mut sol, me, target, Some(pi))?;
         }
         let Some((lo, hi)) = rec.me_conditions else {
             return Some(sol);
@@ -902,7 +903,7 @@ impl<'a> Solver<'a> {
             let rate = |r: &Option<(f64, Vec<(u32, u32, f64)>)>| r.as_ref().map(|r| r.0);
             let cheapest = runs.iter().filter_map(rate).fold(f64::INFINITY, f64::min);
             if dn < 0 && cheapest > 1e-9 {
-                if let Some(saved) = self.swap_without_loss(terms, &mut sol, &me, total - lo) {
+                if let Some(saved) = self.swap_without_loss(terms, &mut sol, me, total - lo) {
                     total -= saved;
                     runs = me
                         .iter()

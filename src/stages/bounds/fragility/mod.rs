@@ -768,9 +768,12 @@ fn ratio_with_budget(
     )
     .and_then(|(_, steps)| judged(rec, st, claim, &steps));
     let found = witness.as_ref().map(|w| w.len()).or(found);
-    let in_class: Vec<Vec<(u32, u32, f64)>> = (0..n)
-        .map(|u| solver.choices_in(u, st.class_of[u]).unwrap_or_default())
-        .collect();
+    // (The own class's choices are needed only when any class's count is below two.)
+    let in_class = || -> Vec<Vec<(u32, u32, f64)>> {
+        (0..n)
+            .map(|u| solver.choices_in(u, st.class_of[u]).unwrap_or_default())
+            .collect()
+    };
     let any_class: Vec<Vec<(u32, u32, f64)>> = (0..n)
         .map(|u| {
             let mut v: Vec<(u32, u32, f64)> = rec.units[u]
@@ -807,8 +810,8 @@ fn ratio_with_budget(
     // own class's count decides, capped at two (as min(own, max(any, 2)) would give).
     let proved = match least(&any_class) {
         Some(k) if k >= 2 => Some(k),
-        Some(_) => Some(least(&in_class).map_or(2, |k| k.min(2))),
-        None => least(&in_class),
+        Some(_) => Some(least(&in_class()).map_or(2, |k| k.min(2))),
+        None => least(&in_class()),
     };
     (proved, witness)
 }
